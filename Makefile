@@ -1,0 +1,39 @@
+# pgmq: PGXS build, install and test entry points.
+#
+# make / make install        build and install into the server pg_config names
+# make installcheck          pg_regress + isolation (+ TAP) against a running server
+# make test                  everything, on a throwaway cluster (test/harness.sh)
+# make demo                  the producer/consumer walkthrough on a throwaway cluster
+EXTENSION   = pgmq
+MODULE_big  = pgmq
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA        = $(sort $(wildcard sql/pgmq--*.sql))
+PGFILEDESC  = "pgmq - message queue inside PostgreSQL"
+
+# Every sql/<test>.sql that is not an install or upgrade script is a regress test.
+REGRESS     = $(sort $(basename $(notdir $(filter-out sql/pgmq--%,$(wildcard sql/*.sql)))))
+ISOLATION   = $(sort $(basename $(notdir $(wildcard test/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test --outputdir=output_iso
+ifneq ($(wildcard test/t/*.pl),)
+TAP_TESTS   = 1
+PROVE_TESTS = test/t/*.pl
+endif
+
+PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+PG_CPPFLAGS = -I$(srcdir)/src
+
+EXTRA_CLEAN = results output_iso tmp_check tmp_check_iso regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: test demo bench
+test:
+	bash test/harness.sh test
+
+demo:
+	bash test/harness.sh demo
+
+bench:
+	bash test/harness.sh bench

@@ -1,0 +1,108 @@
+/*
+ * ack.c
+ *	  Acknowledging messages: both forms of pgmq.delete and pgmq.archive.
+ *
+ * The single-id and array forms share one kept plan per queue (the single id
+ * travels as a one-element array).  archive moves rows from q_<name> to
+ * a_<name> in one statement, so a message is in exactly one of the two
+ * tables at every moment.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "utils/array.h"
+
+#include "pgmq.h"
+
+PG_FUNCTION_INFO_V1(pgmq_delete);
+PG_FUNCTION_INFO_V1(pgmq_delete_ids);
+PG_FUNCTION_INFO_V1(pgmq_archive);
+PG_FUNCTION_INFO_V1(pgmq_archive_ids);
+
+static const PgmqPlanSpec delete_spec = {
+	PGMQ_OP_DELETE,
+	"DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1) RETURNING msg_id",
+	1, {INT8ARRAYOID}
+};
+
+static const PgmqPlanSpec archive_spec = {
+	PGMQ_OP_ARCHIVE,
+	"WITH d AS (DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1)"
+	" RETURNING msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)"
+	" INSERT INTO %2$s (msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)"
+	" SELECT msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers FROM d"
+	" RETURNING msg_id",
+	1, {INT8ARRAYOID}
+};
+
+/* Run spec on the message ids (a bigint[] Datum); rows left in SPI_tuptable. */
+static uint64
+ack(PgmqQueue *q, const PgmqPlanSpec *spec, Datum ids)
+{
+	return pgmq_run(q, spec, &ids, NULL);
+}
+
+/* Single-id form: true when the message was there. */
+static bool
+ack_one(FunctionCallInfo fcinfo, const PgmqPlanSpec *spec)
+{
+	PgmqQueue	q;
+	Datum		id;
+	Datum		ids;
+	uint64		n;
+
+	pgmq_require_arg(fcinfo, 1, "msg_id");
+	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
+	id = PG_GETARG_DATUM(1);
+	ids = PointerGetDatum(construct_array(&id, 1, INT8OID, 8, FLOAT8PASSBYVAL,
+										  TYPALIGN_DOUBLE));
+	pgmq_connect();
+	n = ack(&q, spec, ids);
+	pgmq_finish();
+	return n > 0;
+}
+
+/* Array form: emit the ids actually acknowledged. */
+static Datum
+ack_many(FunctionCallInfo fcinfo, const PgmqPlanSpec *spec)
+{
+	PgmqQueue	q;
+	Datum		ids;
+
+	pgmq_init_srf(fcinfo);
+	ids = pgmq_id_array_arg(fcinfo, 1, "msg_ids");
+	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
+	pgmq_connect();
+	ack(&q, spec, ids);
+	pgmq_emit_rows(fcinfo);
+	pgmq_finish();
+	return (Datum) 0;
+}
+
+/* pgmq.delete(queue_name text, msg_id bigint) RETURNS boolean */
+Datum
+pgmq_delete(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(ack_one(fcinfo, &delete_spec));
+}
+
+/* pgmq.delete(queue_name text, msg_ids bigint[]) RETURNS SETOF bigint */
+Datum
+pgmq_delete_ids(PG_FUNCTION_ARGS)
+{
+	return ack_many(fcinfo, &delete_spec);
+}
+
+/* pgmq.archive(queue_name text, msg_id bigint) RETURNS boolean */
+Datum
+pgmq_archive(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(ack_one(fcinfo, &archive_spec));
+}
+
+/* pgmq.archive(queue_name text, msg_ids bigint[]) RETURNS SETOF bigint */
+Datum
+pgmq_archive_ids(PG_FUNCTION_ARGS)
+{
+	return ack_many(fcinfo, &archive_spec);
+}

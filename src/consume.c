@@ -1,0 +1,256 @@
+/*
+ * consume.c
+ *	  Consuming: pgmq.read, pgmq.read_with_poll, pgmq.pop and the four
+ *	  pgmq.set_vt overloads.
+ *
+ * The read path takes visible messages (vt <= now, "now" passed in as a
+ * parameter so it can bound an index scan) in (vt, msg_id) order from the
+ * q_<name>_vt_idx index, locks them FOR UPDATE SKIP LOCKED, and in the same
+ * statement hides them until now + vt.  Messages that are in flight or
+ * delayed have vt > now and so lie outside the scanned index range: a read
+ * never walks them, however many there are.
+ *
+ * Ordering promise: messages come back in the order they became visible,
+ * ties broken by msg_id; messages sent one after another without delay are
+ * therefore read in send order.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "pgmq.h"
+
+PG_FUNCTION_INFO_V1(pgmq_read);
+PG_FUNCTION_INFO_V1(pgmq_read_with_poll);
+PG_FUNCTION_INFO_V1(pgmq_pop);
+PG_FUNCTION_INFO_V1(pgmq_set_vt);
+PG_FUNCTION_INFO_V1(pgmq_set_vt_at);
+PG_FUNCTION_INFO_V1(pgmq_set_vt_ids);
+PG_FUNCTION_INFO_V1(pgmq_set_vt_ids_at);
+
+#define MESSAGE_COLUMNS "msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers"
+#define M_MESSAGE_COLUMNS \
+	"m.msg_id, m.read_ct, m.enqueued_at, m.last_read_at, m.vt, m.message, m.headers"
+
+/* Pick, lock and hide up to $1 visible messages; $2 new vt, $3 now. */
+#define READ_SQL(filter) \
+	"WITH c AS (SELECT msg_id, vt FROM %1$s" \
+	" WHERE vt OPERATOR(pg_catalog.<=) $3" filter \
+	" ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED)," \
+	" u AS (UPDATE %1$s m SET vt = $2," \
+	" read_ct = m.read_ct OPERATOR(pg_catalog.+) 1, last_read_at = $3" \
+	" FROM c WHERE m.msg_id OPERATOR(pg_catalog.=) c.msg_id" \
+	" RETURNING " M_MESSAGE_COLUMNS ", c.vt AS old_vt)" \
+	" SELECT " MESSAGE_COLUMNS " FROM u ORDER BY old_vt, msg_id"
+
+const PgmqPlanSpec pgmq_read_spec = {
+	PGMQ_OP_READ, READ_SQL(""), 3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+static const PgmqPlanSpec read_cond_spec = {
+	PGMQ_OP_READ_COND,
+	READ_SQL(" AND message OPERATOR(pg_catalog.@>) $4"),
+	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID}
+};
+
+static const PgmqPlanSpec pop_spec = {
+	PGMQ_OP_POP,
+	"WITH c AS (SELECT msg_id FROM %1$s WHERE vt OPERATOR(pg_catalog.<=) $2"
+	" ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED),"
+	" d AS (DELETE FROM %1$s m USING c WHERE m.msg_id OPERATOR(pg_catalog.=) c.msg_id"
+	" RETURNING " M_MESSAGE_COLUMNS ")"
+	" SELECT " MESSAGE_COLUMNS " FROM d ORDER BY vt, msg_id",
+	2, {INT4OID, TIMESTAMPTZOID}
+};
+
+static const PgmqPlanSpec set_vt_spec = {
+	PGMQ_OP_SET_VT,
+	"WITH u AS (UPDATE %1$s SET vt = $2 WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1)"
+	" RETURNING " MESSAGE_COLUMNS ")"
+	" SELECT " MESSAGE_COLUMNS " FROM u ORDER BY msg_id",
+	2, {INT8ARRAYOID, TIMESTAMPTZOID}
+};
+
+/* Arguments of one read: what read and read_with_poll share. */
+typedef struct ReadArgs
+{
+	int32		vt;
+	int32		qty;
+	Jsonb	   *conditional;	/* NULL when empty: no filter */
+} ReadArgs;
+
+/* Check vt (arg 1), qty (arg 2) and conditional (arg condno). */
+static void
+read_args(FunctionCallInfo fcinfo, int condno, ReadArgs *ra)
+{
+	Jsonb	   *cond;
+
+	ra->vt = pgmq_nonneg_int_arg(fcinfo, 1, "vt");
+	ra->qty = pgmq_positive_int_arg(fcinfo, 2, "qty");
+	pgmq_require_arg(fcinfo, condno, "conditional");
+	cond = PG_GETARG_JSONB_P(condno);
+	ra->conditional = (JB_ROOT_IS_OBJECT(cond) && JB_ROOT_COUNT(cond) == 0) ? NULL : cond;
+}
+
+/*
+ * One read attempt on an open queue, while connected to SPI; the rows are
+ * left in SPI_tuptable.  Returns how many messages were read.
+ */
+static uint64
+read_once(PgmqQueue *q, const ReadArgs *ra)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	Datum		values[4];
+
+	values[0] = Int32GetDatum(ra->qty);
+	values[1] = TimestampTzGetDatum(now + (TimestampTz) ra->vt * USECS_PER_SEC);
+	values[2] = TimestampTzGetDatum(now);
+	if (ra->conditional == NULL)
+		return pgmq_run(q, &pgmq_read_spec, values, NULL);
+	values[3] = JsonbPGetDatum(ra->conditional);
+	return pgmq_run(q, &read_cond_spec, values, NULL);
+}
+
+/* pgmq.read(queue_name text, vt integer, qty integer, conditional jsonb DEFAULT '{}') */
+Datum
+pgmq_read(PG_FUNCTION_ARGS)
+{
+	PgmqQueue	q;
+	ReadArgs	ra;
+
+	pgmq_init_srf(fcinfo);
+	read_args(fcinfo, 3, &ra);
+	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
+	pgmq_connect();
+	read_once(&q, &ra);
+	pgmq_emit_rows(fcinfo);
+	pgmq_finish();
+	return (Datum) 0;
+}
+
+/*
+ * pgmq.read_with_poll(queue_name text, vt integer, qty integer,
+ *		max_poll_seconds integer DEFAULT 5, poll_interval_ms integer DEFAULT 100,
+ *		conditional jsonb DEFAULT '{}')
+ *
+ * Read; while nothing is visible and max_poll_seconds have not passed, wait
+ * (woken by a committed send when the library is preloaded, else every
+ * poll_interval_ms) and read again.  Every attempt takes a fresh snapshot.
+ */
+Datum
+pgmq_read_with_poll(PG_FUNCTION_ARGS)
+{
+	PgmqQueue	q;
+	ReadArgs	ra;
+	int32		max_poll_seconds;
+	int32		poll_interval_ms;
+	TimestampTz deadline;
+
+	pgmq_init_srf(fcinfo);
+	read_args(fcinfo, 5, &ra);
+	max_poll_seconds = pgmq_nonneg_int_arg(fcinfo, 3, "max_poll_seconds");
+	poll_interval_ms = pgmq_positive_int_arg(fcinfo, 4, "poll_interval_ms");
+	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
+	deadline = GetCurrentTimestamp() + (TimestampTz) max_poll_seconds * USECS_PER_SEC;
+
+	pgmq_connect();
+	while (read_once(&q, &ra) == 0 && GetCurrentTimestamp() < deadline)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		pgmq_wait_for_messages(&q, deadline, poll_interval_ms);
+	}
+	pgmq_emit_rows(fcinfo);
+	pgmq_finish();
+	return (Datum) 0;
+}
+
+/* pgmq.pop(queue_name text, qty integer DEFAULT 1): delete and return */
+Datum
+pgmq_pop(PG_FUNCTION_ARGS)
+{
+	PgmqQueue	q;
+	Datum		values[2];
+
+	pgmq_init_srf(fcinfo);
+	values[0] = Int32GetDatum(pgmq_positive_int_arg(fcinfo, 1, "qty"));
+	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
+	values[1] = pgmq_seconds_from_now(0);
+	pgmq_connect();
+	pgmq_run(&q, &pop_spec, values, NULL);
+	pgmq_emit_rows(fcinfo);
+	pgmq_finish();
+	return (Datum) 0;
+}
+
+/* Set vt of the messages in ids (a bigint[] Datum) to the timestamptz vt. */
+static Datum
+set_vt(FunctionCallInfo fcinfo, Datum ids, Datum vt)
+{
+	PgmqQueue	q;
+	Datum		values[2];
+
+	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
+	values[0] = ids;
+	values[1] = vt;
+	pgmq_connect();
+	pgmq_run(&q, &set_vt_spec, values, NULL);
+	pgmq_emit_rows(fcinfo);
+	pgmq_finish();
+	return (Datum) 0;
+}
+
+/* A one-element bigint[] holding msg_id argument argno. */
+static Datum
+single_id_array(FunctionCallInfo fcinfo, int argno)
+{
+	Datum		id;
+
+	pgmq_require_arg(fcinfo, argno, "msg_id");
+	id = PG_GETARG_DATUM(argno);
+	return PointerGetDatum(construct_array(&id, 1, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* The timestamptz vt argument argno, which must not be NULL. */
+static Datum
+vt_at_arg(FunctionCallInfo fcinfo, int argno)
+{
+	pgmq_require_arg(fcinfo, argno, "vt");
+	return PG_GETARG_DATUM(argno);
+}
+
+/* pgmq.set_vt(queue_name text, msg_id bigint, vt integer) */
+Datum
+pgmq_set_vt(PG_FUNCTION_ARGS)
+{
+	pgmq_init_srf(fcinfo);
+	return set_vt(fcinfo, single_id_array(fcinfo, 1),
+				  pgmq_seconds_from_now(pgmq_nonneg_int_arg(fcinfo, 2, "vt")));
+}
+
+/* pgmq.set_vt(queue_name text, msg_id bigint, vt timestamptz) */
+Datum
+pgmq_set_vt_at(PG_FUNCTION_ARGS)
+{
+	pgmq_init_srf(fcinfo);
+	return set_vt(fcinfo, single_id_array(fcinfo, 1), vt_at_arg(fcinfo, 2));
+}
+
+/* pgmq.set_vt(queue_name text, msg_ids bigint[], vt integer) */
+Datum
+pgmq_set_vt_ids(PG_FUNCTION_ARGS)
+{
+	pgmq_init_srf(fcinfo);
+	return set_vt(fcinfo, pgmq_id_array_arg(fcinfo, 1, "msg_ids"),
+				  pgmq_seconds_from_now(pgmq_nonneg_int_arg(fcinfo, 2, "vt")));
+}
+
+/* pgmq.set_vt(queue_name text, msg_ids bigint[], vt timestamptz) */
+Datum
+pgmq_set_vt_ids_at(PG_FUNCTION_ARGS)
+{
+	pgmq_init_srf(fcinfo);
+	return set_vt(fcinfo, pgmq_id_array_arg(fcinfo, 1, "msg_ids"), vt_at_arg(fcinfo, 2));
+}

@@ -1,0 +1,111 @@
+/*
+ * metrics.c
+ *	  pgmq.metrics(queue_name) and pgmq.metrics_all().
+ *
+ * Read-only: queues are opened with AccessShareLock, so both work on a hot
+ * standby.  total_messages is the identity sequence's last value, i.e. how
+ * many messages were ever sent to the queue.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type_d.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "pgmq.h"
+
+PG_FUNCTION_INFO_V1(pgmq_metrics);
+PG_FUNCTION_INFO_V1(pgmq_metrics_all);
+
+#define METRICS_NATTS 7
+
+static const PgmqPlanSpec metrics_spec = {
+	PGMQ_OP_METRICS,
+	"SELECT pg_catalog.count(*),"
+	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.max(enqueued_at)))::int,"
+	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.min(enqueued_at)))::int,"
+	" COALESCE(pg_catalog.pg_sequence_last_value("
+	"   pg_catalog.pg_get_serial_sequence('%1$s', 'msg_id')::pg_catalog.regclass), 0),"
+	" pg_catalog.now(),"
+	" pg_catalog.count(*) FILTER (WHERE vt OPERATOR(pg_catalog.<=) $1)"
+	" FROM %1$s",
+	1, {TIMESTAMPTZOID}
+};
+
+/*
+ * Compute the metrics of open queue q into values/nulls (METRICS_NATTS
+ * columns of pgmq.metrics_result).  Connected to SPI; every value but the
+ * name is pass-by-value, so they outlive SPI_finish().
+ */
+static void
+queue_metrics(PgmqQueue *q, Datum *values, bool *nulls)
+{
+	Datum		now = pgmq_seconds_from_now(0);
+	int			i;
+
+	pgmq_run(q, &metrics_spec, &now, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "pgmq: metrics query returned " UINT64_FORMAT " rows", SPI_processed);
+	for (i = 0; i < METRICS_NATTS - 1; i++)
+		values[i + 1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									  i + 1, &nulls[i + 1]);
+	nulls[0] = false;
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* pgmq.metrics(queue_name text) RETURNS pgmq.metrics_result */
+Datum
+pgmq_metrics(PG_FUNCTION_ARGS)
+{
+	PgmqQueue	q;
+	TupleDesc	tupdesc;
+	Datum		values[METRICS_NATTS];
+	bool		nulls[METRICS_NATTS];
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "pgmq: metrics must return a row type");
+	pgmq_open_queue(fcinfo, 0, AccessShareLock, &q);
+	pgmq_connect();
+	queue_metrics(&q, values, nulls);
+	pgmq_finish();
+	values[0] = CStringGetTextDatum(q.name);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/* pgmq.metrics_all() RETURNS SETOF pgmq.metrics_result */
+Datum
+pgmq_metrics_all(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	SPITupleTable *names;
+	uint64		n;
+	uint64		i;
+
+	pgmq_init_srf(fcinfo);
+	pgmq_connect();
+	pgmq_run_sql("SELECT queue_name::text FROM pgmq.meta ORDER BY queue_name",
+				 SPI_OK_SELECT, 0, NULL, NULL, NULL);
+	names = SPI_tuptable;
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		PgmqQueue	q;
+		Datum		values[METRICS_NATTS];
+		bool		nulls[METRICS_NATTS];
+		char	   *name = SPI_getvalue(names->vals[i], names->tupdesc, 1);
+
+		if (name == NULL || strlen(name) >= NAMEDATALEN)
+			continue;
+		strcpy(q.name, name);
+		if (!pgmq_open_named(&q, AccessShareLock, true))
+			continue;			/* a meta row without its table: skip */
+		queue_metrics(&q, values, nulls);
+		values[0] = CStringGetTextDatum(q.name);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	pgmq_finish();
+	return (Datum) 0;
+}

@@ -1,0 +1,100 @@
+/*
+ * pgmq.h
+ *	  Shared declarations of the pgmq extension: queue resolution, the
+ *	  per-backend plan cache, SRF output helpers and argument checks.
+ *
+ * Data flows one way through every SQL entry point:
+ *	  argument checks -> pgmq_open_queue() (name check, lock, cache entry)
+ *	  -> pgmq_plan() (kept SPI plan) -> SPI -> rows copied into the caller's
+ *	  tuplestore or into a scalar Datum before SPI_finish().
+ */
+#ifndef PGMQ_H
+#define PGMQ_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "datatype/timestamp.h"
+#include "storage/lockdefs.h"
+
+/* Reference limit: "q_" / "a_" + name must fit the table names we build. */
+#define PGMQ_MAX_NAME_LEN 47
+
+/* Every prepared statement the extension keeps, one kept plan per queue. */
+typedef enum PgmqOp
+{
+	PGMQ_OP_SEND,				/* ($1 msg, $2 headers, $3 vt) */
+	PGMQ_OP_SEND_BATCH,			/* ($1 msgs[], $2 headers[], $3 vt) */
+	PGMQ_OP_READ,				/* ($1 qty, $2 new vt, $3 now) */
+	PGMQ_OP_READ_COND,			/* ($1 qty, $2 new vt, $3 now, $4 conditional) */
+	PGMQ_OP_POP,				/* ($1 qty, $2 now) */
+	PGMQ_OP_SET_VT,				/* ($1 msg_ids[], $2 vt timestamptz) */
+	PGMQ_OP_DELETE,				/* ($1 msg_ids[]) */
+	PGMQ_OP_ARCHIVE,			/* ($1 msg_ids[]) */
+	PGMQ_OP_PURGE,				/* () */
+	PGMQ_OP_METRICS,			/* () */
+	PGMQ_NUM_OPS
+} PgmqOp;
+
+/* How to build one kept plan: SQL text with %1$s = q_ table, %2$s = a_ table. */
+typedef struct PgmqPlanSpec
+{
+	PgmqOp		op;
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[4];
+} PgmqPlanSpec;
+
+struct PgmqCacheEntry;
+
+/* A queue resolved for one call: validated name, locked table, cache entry. */
+typedef struct PgmqQueue
+{
+	char		name[NAMEDATALEN];	/* lower-cased, validated */
+	Oid			qrelid;			/* pgmq.q_<name> */
+	struct PgmqCacheEntry *entry;
+} PgmqQueue;
+
+/* queue_name.c */
+extern void pgmq_check_name(const char *name, char *out);
+extern char *pgmq_name_arg(FunctionCallInfo fcinfo, int argno, char *out);
+extern char *pgmq_table_name(const char *prefix, const char *name);
+extern char *pgmq_qualified_table(const char *prefix, const char *name);
+extern Oid	pgmq_namespace_oid(bool missing_ok);
+extern Oid	pgmq_table_oid(const char *prefix, const char *name);
+
+/* plan_cache.c */
+extern void pgmq_plan_cache_init(void);
+extern void pgmq_open_queue(FunctionCallInfo fcinfo, int argno, LOCKMODE mode,
+							PgmqQueue *q);
+extern bool pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok);
+extern SPIPlanPtr pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec);
+extern void pgmq_plan_cache_forget(const char *name);
+
+/* spi_util.c */
+extern void pgmq_connect(void);
+extern void pgmq_finish(void);
+extern uint64 pgmq_run(PgmqQueue *q, const PgmqPlanSpec *spec,
+					   Datum *values, const char *nulls);
+extern void pgmq_init_srf(FunctionCallInfo fcinfo);
+extern void pgmq_emit_rows(FunctionCallInfo fcinfo);
+extern void pgmq_run_sql(const char *sql, int expected, int nargs,
+						 Oid *argtypes, Datum *values, const char *nulls);
+extern void pgmq_require_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern int32 pgmq_positive_int_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern int32 pgmq_nonneg_int_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern Datum pgmq_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern Datum pgmq_seconds_from_now(int32 seconds);
+extern void pgmq_acquire_name_lock(const char *name);
+
+/* consume.c: shared with later read paths */
+extern const PgmqPlanSpec pgmq_read_spec;
+
+/* wakeup.c */
+extern void pgmq_wakeup_init(void);
+extern void pgmq_wakeup_note_send(PgmqQueue *q);
+extern void pgmq_wait_for_messages(PgmqQueue *q, TimestampTz deadline,
+								   int poll_interval_ms);
+
+#endif							/* PGMQ_H */

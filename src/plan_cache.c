@@ -1,0 +1,200 @@
+/*
+ * plan_cache.c
+ *	  Resolve a queue for one call and keep its prepared plans.
+ *
+ * One hash entry per queue name (lower-cased), living in the "pgmq plan cache"
+ * memory context under TopMemoryContext.  An entry holds one kept SPI plan per
+ * PgmqOp, built from the op's PgmqPlanSpec the first time that queue needs it.
+ *
+ * Invariants:
+ *	- An entry's plans belong to the table whose OID is entry->qrelid.  Every
+ *	  call resolves the table again (a syscache lookup under the lock the call
+ *	  needs anyway) and throws the plans away when the OID changed, so a queue
+ *	  dropped and re-created in one session is planned afresh.
+ *	- The relcache callback only marks entries invalid; plans are freed on the
+ *	  next fetch, outside the callback.  SPI_plan_is_valid() is checked on
+ *	  every fetch as well, as ri_triggers.c does.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "nodes/makefuncs.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+
+#include "pgmq.h"
+
+typedef struct PgmqCacheEntry
+{
+	char		name[NAMEDATALEN];	/* hash key: lower-cased queue name */
+	Oid			qrelid;			/* table the plans were built for */
+	bool		valid;			/* false once an invalidation hit qrelid */
+	char	   *qtable;			/* pgmq."q_<name>" */
+	char	   *atable;			/* pgmq."a_<name>" */
+	SPIPlanPtr	plans[PGMQ_NUM_OPS];
+} PgmqCacheEntry;
+
+static HTAB *plan_cache = NULL;
+static MemoryContext plan_cache_cxt = NULL;
+
+/* Relcache invalidation: mark the entries of that table (or all) invalid. */
+static void
+plan_cache_relcache_cb(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	PgmqCacheEntry *entry;
+
+	if (plan_cache == NULL)
+		return;
+	hash_seq_init(&status, plan_cache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || entry->qrelid == relid)
+			entry->valid = false;
+	}
+}
+
+/* Called once from _PG_init. */
+void
+pgmq_plan_cache_init(void)
+{
+	HASHCTL		ctl;
+
+	plan_cache_cxt = AllocSetContextCreate(TopMemoryContext,
+										   "pgmq plan cache",
+										   ALLOCSET_SMALL_SIZES);
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(PgmqCacheEntry);
+	ctl.hcxt = plan_cache_cxt;
+	plan_cache = hash_create("pgmq plan cache", 64, &ctl,
+							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	CacheRegisterRelcacheCallback(plan_cache_relcache_cb, (Datum) 0);
+}
+
+/* Free an entry's plans and point it at table relid. */
+static void
+plan_cache_reset(PgmqCacheEntry *entry, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < PGMQ_NUM_OPS; i++)
+	{
+		if (entry->plans[i] != NULL)
+		{
+			SPI_freeplan(entry->plans[i]);
+			entry->plans[i] = NULL;
+		}
+	}
+	entry->qrelid = relid;
+	entry->valid = true;
+}
+
+/*
+ * Resolve queue_name argument argno for one call: check the name, lock
+ * pgmq.q_<name> in mode (RangeVarGetRelid re-checks after locking, so a
+ * concurrent drop is seen), and find or make its cache entry.  An unknown
+ * queue is an error naming it.
+ */
+void
+pgmq_open_queue(FunctionCallInfo fcinfo, int argno, LOCKMODE mode, PgmqQueue *q)
+{
+	pgmq_name_arg(fcinfo, argno, q->name);
+	(void) pgmq_open_named(q, mode, false);
+}
+
+/*
+ * Resolve the queue whose checked, lower-cased name is already in q->name.
+ * With missing_ok, an unknown queue returns false instead of raising.
+ */
+bool
+pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
+{
+	PgmqCacheEntry *entry;
+	bool		found;
+	char		relname[NAMEDATALEN];
+	Oid			relid;
+
+	if (mode != AccessShareLock && XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot change queue \"%s\" in a read-only transaction",
+						q->name),
+				 errhint("Sending and consuming need a read-write transaction on the primary server.")));
+
+	snprintf(relname, sizeof(relname), "q_%s", q->name);
+	relid = RangeVarGetRelidExtended(makeRangeVar("pgmq", relname, -1),
+									 mode, RVR_MISSING_OK, NULL, NULL);
+	if (!OidIsValid(relid) && missing_ok)
+		return false;
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("queue \"%s\" does not exist", q->name)));
+
+	entry = hash_search(plan_cache, q->name, HASH_ENTER, &found);
+	if (!found)
+	{
+		MemoryContext old = MemoryContextSwitchTo(plan_cache_cxt);
+
+		memset(entry->plans, 0, sizeof(entry->plans));
+		entry->qtable = pgmq_qualified_table("q", q->name);
+		entry->atable = pgmq_qualified_table("a", q->name);
+		entry->qrelid = relid;
+		entry->valid = true;
+		MemoryContextSwitchTo(old);
+	}
+	else if (!entry->valid || entry->qrelid != relid)
+		plan_cache_reset(entry, relid);
+
+	q->qrelid = relid;
+	q->entry = entry;
+	return true;
+}
+
+/*
+ * The kept plan of spec for queue q, prepared on first use.  Must be called
+ * while connected to SPI.
+ */
+SPIPlanPtr
+pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec)
+{
+	PgmqCacheEntry *entry = q->entry;
+	SPIPlanPtr	plan = entry->plans[spec->op];
+
+	if (plan != NULL && !SPI_plan_is_valid(plan))
+	{
+		SPI_freeplan(plan);
+		entry->plans[spec->op] = plan = NULL;
+	}
+	if (plan == NULL)
+	{
+		char	   *sql = psprintf(spec->sql, entry->qtable, entry->atable);
+
+		plan = SPI_prepare(sql, spec->nargs, (Oid *) spec->argtypes);
+		if (plan == NULL)
+			elog(ERROR, "pgmq: SPI_prepare failed for \"%s\": %s",
+				 sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "pgmq: SPI_keepplan failed");
+		entry->plans[spec->op] = plan;
+		pfree(sql);
+	}
+	return plan;
+}
+
+/* Forget a queue's plans (drop_queue calls this after dropping its tables). */
+void
+pgmq_plan_cache_forget(const char *name)
+{
+	PgmqCacheEntry *entry;
+
+	entry = hash_search(plan_cache, name, HASH_FIND, NULL);
+	if (entry == NULL)
+		return;
+	plan_cache_reset(entry, InvalidOid);
+	pfree(entry->qtable);
+	pfree(entry->atable);
+	hash_search(plan_cache, name, HASH_REMOVE, NULL);
+}

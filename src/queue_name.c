@@ -1,0 +1,106 @@
+/*
+ * queue_name.c
+ *	  Queue name rules and the table names built from them.
+ *
+ * A queue name is 1 to PGMQ_MAX_NAME_LEN characters of ASCII letters, digits,
+ * '_' and '-'.  Names are case-insensitive: every name is folded to lower case
+ * here, before any SQL or catalog lookup sees it, so "MyQ" and "myq" are one
+ * queue with one meta row and one pair of tables.  Nothing outside this file
+ * builds a table name, and every name leaves it quoted and schema-qualified.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "pgmq.h"
+
+/*
+ * Check a queue name and write its lower-cased form to out (NAMEDATALEN
+ * bytes).  Raises a class-42 error for anything but the allowed alphabet.
+ */
+void
+pgmq_check_name(const char *name, char *out)
+{
+	size_t		len = strlen(name);
+	size_t		i;
+
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("queue name cannot be empty")));
+	if (len > PGMQ_MAX_NAME_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("queue name is too long, maximum length is %d characters",
+						PGMQ_MAX_NAME_LEN)));
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) name[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')
+			out[i] = (char) c;
+		else if (c >= 'A' && c <= 'Z')
+			out[i] = (char) (c - 'A' + 'a');
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("invalid queue name \"%s\"", name),
+					 errdetail("Queue names may contain only ASCII letters, digits, \"_\" and \"-\".")));
+	}
+	out[len] = '\0';
+}
+
+/*
+ * Fetch text argument argno as a queue name: refuse NULL, check it, and
+ * return the lower-cased name (written to out).
+ */
+char *
+pgmq_name_arg(FunctionCallInfo fcinfo, int argno, char *out)
+{
+	char	   *raw;
+
+	pgmq_require_arg(fcinfo, argno, "queue_name");
+	raw = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	pgmq_check_name(raw, out);
+	pfree(raw);
+	return out;
+}
+
+/* "q_<name>": the unquoted table name for prefix ("q" or "a") and a checked name. */
+char *
+pgmq_table_name(const char *prefix, const char *name)
+{
+	return psprintf("%s_%s", prefix, name);
+}
+
+/* pgmq."q_<name>": quoted and schema-qualified, ready to paste into SQL. */
+char *
+pgmq_qualified_table(const char *prefix, const char *name)
+{
+	return quote_qualified_identifier("pgmq", pgmq_table_name(prefix, name));
+}
+
+/* OID of schema pgmq. */
+Oid
+pgmq_namespace_oid(bool missing_ok)
+{
+	return get_namespace_oid("pgmq", missing_ok);
+}
+
+/* OID of pgmq.<prefix>_<name>, or InvalidOid when there is no such table. */
+Oid
+pgmq_table_oid(const char *prefix, const char *name)
+{
+	Oid			nsp = pgmq_namespace_oid(true);
+	char	   *relname;
+	Oid			relid;
+
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+	relname = pgmq_table_name(prefix, name);
+	relid = get_relname_relid(relname, nsp);
+	pfree(relname);
+	return relid;
+}

@@ -1,0 +1,181 @@
+/*
+ * spi_util.c
+ *	  Running SQL through SPI and handing rows back to the caller, plus the
+ *	  argument checks every entry point shares.
+ *
+ * Set-returning entry points call pgmq_init_srf() before connecting to SPI:
+ * the tuplestore then lives in the per-query context, and pgmq_emit_rows()
+ * copies SPI's rows into it, so nothing of SPI's memory outlives SPI_finish().
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type_d.h"
+#include "common/hashfn.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
+
+#include "pgmq.h"
+
+/* SPI_connect, with an error if it fails. */
+void
+pgmq_connect(void)
+{
+	int			rc = SPI_connect();
+
+	if (rc != SPI_OK_CONNECT)
+		elog(ERROR, "pgmq: SPI_connect failed: %s", SPI_result_code_string(rc));
+}
+
+/* SPI_finish, with an error if it fails. */
+void
+pgmq_finish(void)
+{
+	int			rc = SPI_finish();
+
+	if (rc != SPI_OK_FINISH)
+		elog(ERROR, "pgmq: SPI_finish failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * Execute the kept plan of spec for queue q; returns the number of rows
+ * processed (rows are in SPI_tuptable for statements with RETURNING).
+ */
+uint64
+pgmq_run(PgmqQueue *q, const PgmqPlanSpec *spec, Datum *values, const char *nulls)
+{
+	SPIPlanPtr	plan = pgmq_plan(q, spec);
+	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "pgmq: executing plan %d for queue \"%s\" failed: %s",
+			 (int) spec->op, q->name, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/* Run one-off SQL (admin paths); rc must equal expected unless expected is 0. */
+void
+pgmq_run_sql(const char *sql, int expected, int nargs, Oid *argtypes,
+			 Datum *values, const char *nulls)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
+										   false, 0);
+
+	if (rc < 0 || (expected != 0 && rc != expected))
+		elog(ERROR, "pgmq: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+}
+
+/* Set up materialize-mode output with the caller's expected row type. */
+void
+pgmq_init_srf(FunctionCallInfo fcinfo)
+{
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+}
+
+/* Copy every row of SPI_tuptable into the caller's tuplestore. */
+void
+pgmq_emit_rows(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	SPITupleTable *tt = SPI_tuptable;
+	uint64		i;
+	int			a;
+
+	if (tt == NULL || SPI_processed == 0)
+		return;
+	if (tt->tupdesc->natts != rsinfo->setDesc->natts)
+		elog(ERROR, "pgmq: query returned %d columns, function returns %d",
+			 tt->tupdesc->natts, rsinfo->setDesc->natts);
+	for (a = 0; a < tt->tupdesc->natts; a++)
+	{
+		if (TupleDescAttr(tt->tupdesc, a)->atttypid !=
+			TupleDescAttr(rsinfo->setDesc, a)->atttypid)
+			elog(ERROR, "pgmq: column %d of query has the wrong type", a + 1);
+	}
+	for (i = 0; i < SPI_processed; i++)
+		tuplestore_puttuple(rsinfo->setResult, tt->vals[i]);
+}
+
+/* Refuse a NULL argument with an error naming it. */
+void
+pgmq_require_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s cannot be NULL", what)));
+}
+
+/* An integer argument that must be at least 1. */
+int32
+pgmq_positive_int_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	int32		v;
+
+	pgmq_require_arg(fcinfo, argno, what);
+	v = PG_GETARG_INT32(argno);
+	if (v <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be greater than 0, got %d", what, v)));
+	return v;
+}
+
+/* An integer argument that must be 0 or more (seconds of vt or delay). */
+int32
+pgmq_nonneg_int_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	int32		v;
+
+	pgmq_require_arg(fcinfo, argno, what);
+	v = PG_GETARG_INT32(argno);
+	if (v < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be negative, got %d", what, v)));
+	return v;
+}
+
+/* A bigint[] argument of message ids: not NULL, one dimension, no NULL element. */
+Datum
+pgmq_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	ArrayType  *arr;
+
+	pgmq_require_arg(fcinfo, argno, what);
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	if (array_contains_nulls(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s cannot contain NULL elements", what)));
+	return PointerGetDatum(arr);
+}
+
+/* clock_timestamp() + seconds, as a timestamptz Datum. */
+Datum
+pgmq_seconds_from_now(int32 seconds)
+{
+	return TimestampTzGetDatum(GetCurrentTimestamp() +
+							   (TimestampTz) seconds * USECS_PER_SEC);
+}
+
+/*
+ * The transaction-scoped lock create/drop_queue take for a queue: an advisory
+ * lock on hashtext('pgmq.queue_' || name), as the PL/pgSQL pgmq takes it.
+ */
+void
+pgmq_acquire_name_lock(const char *name)
+{
+	char	   *key = psprintf("pgmq.queue_%s", name);
+	int32		h = (int32) hash_bytes((const unsigned char *) key, strlen(key));
+
+	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum((int64) h));
+	pfree(key);
+}
