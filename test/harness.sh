@@ -1,0 +1,359 @@
+#!/usr/bin/env bash
+# test/harness.sh owns the throwaway-cluster workflow behind `make test`, `make demo` and `make bench`.
+#
+# Usage: bash test/harness.sh <test|demo|bench>
+#
+#   test   install missing Debian packages, build + install pgmq, start a
+#          throwaway PostgreSQL 15 cluster, run the PGXS suites (regress,
+#          isolation, TAP) from a scratch copy of the repo, every
+#          test/extra/*.sh, and the Python walkthrough; print "N passed, N failed".
+#   demo   same setup, then run examples/python/demo.py with 100000 messages.
+#   bench  same setup, then run test/bench/run.sh (if there is one).
+#
+# Works on a fresh Debian 12 machine as root (the cluster then runs as the
+# `postgres` user, because PostgreSQL refuses to run as root) or as a normal
+# user with sudo (the cluster runs as that user).
+#
+# Environment:
+#   PGMQ_KEEP_CLUSTER=1   leave the cluster running at the end and print how to connect
+#   PGMQ_PYTHON=...       Python interpreter with psycopg 3 (default /usr/bin/python3,
+#                         the one Debian's python3-psycopg is installed for)
+#   PGMQ_SKIP_DEPS=1      do not check/install Debian packages
+set -euo pipefail
+
+MODE="${1:-}"
+case "$MODE" in
+    test | demo | bench) ;;
+    *)
+        echo "usage: bash test/harness.sh <test|demo|bench>" >&2
+        exit 2
+        ;;
+esac
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PGBIN=/usr/lib/postgresql/15/bin
+PG_CONFIG="$PGBIN/pg_config"
+PYTHON="${PGMQ_PYTHON:-/usr/bin/python3}"
+KEEP="${PGMQ_KEEP_CLUSTER:-0}"
+PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-partman libipc-run-perl
+          python3-psycopg build-essential gnuplot-nox)
+
+log() { printf '==> %s\n' "$*"; }
+die() { printf 'harness: error: %s\n' "$*" >&2; exit 1; }
+
+cd "$REPO"
+
+# bench needs nothing from us unless there is a benchmark to run.
+if [[ "$MODE" == bench && ! -f test/bench/run.sh ]]; then
+    echo "There is no benchmark yet (test/bench/run.sh does not exist)."
+    exit 1
+fi
+
+# ---------------------------------------------------------------------------
+# Who runs what: root installs and builds, the cluster and tests run unprivileged.
+if [[ "$(id -u)" -eq 0 ]]; then
+    SUDO=()
+    RUN_USER=postgres
+else
+    command -v sudo >/dev/null || die "not root and sudo is not installed"
+    SUDO=(sudo)
+    RUN_USER="$(id -un)"
+fi
+
+# ---------------------------------------------------------------------------
+# 1. Dependencies
+install_deps() {
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]]; then
+            missing+=("$p")
+        fi
+    done
+    if ((${#missing[@]} == 0)); then
+        log "Debian packages: all present"
+        return
+    fi
+    log "installing missing Debian packages: ${missing[*]}"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+}
+if [[ "${PGMQ_SKIP_DEPS:-0}" != 1 ]]; then
+    install_deps
+fi
+[[ -x "$PGBIN/initdb" ]] || die "$PGBIN/initdb not found (is postgresql-15 installed?)"
+[[ -x "$PG_CONFIG" ]] || die "$PG_CONFIG not found (is postgresql-server-dev-15 installed?)"
+id "$RUN_USER" >/dev/null 2>&1 || die "user '$RUN_USER' does not exist (it comes with postgresql-common)"
+command -v "$PYTHON" >/dev/null || die "python interpreter '$PYTHON' not found"
+
+# Clean environment for everything run as RUN_USER (tests, extras, walkthrough):
+# PG15 binaries first, Debian's /usr/bin before /usr/local/bin so that python3
+# and perl are the ones the Debian packages above were installed for.
+RUN_HOME="$(getent passwd "$RUN_USER" | cut -d: -f6)"
+CLEAN_ENV=(
+    "PATH=$PGBIN:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bin"
+    "HOME=${RUN_HOME:-/tmp}" "USER=$RUN_USER" "LOGNAME=$RUN_USER"
+    "LANG=C.UTF-8" "PG_CONFIG=$PG_CONFIG" "PYTHON=$PYTHON"
+)
+for v in PROVE_FLAGS PG_TEST_EXTRA PG_TEST_TIMEOUT_DEFAULT $(compgen -e PGMQ_ || true); do
+    if [[ -n "${!v:-}" ]]; then CLEAN_ENV+=("$v=${!v}"); fi
+done
+
+# as_user CMD...: run CMD as RUN_USER with the clean environment.
+as_user() {
+    if [[ "$(id -u)" -eq 0 ]]; then
+        runuser -u "$RUN_USER" -- env -i "${CLEAN_ENV[@]}" "$@"
+    else
+        env -i "${CLEAN_ENV[@]}" "$@"
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# 2. Build and install
+log "building pgmq (PG_CONFIG=$PG_CONFIG)"
+make PG_CONFIG="$PG_CONFIG" clean >/dev/null || true
+make PG_CONFIG="$PG_CONFIG" || die "build failed"
+log "installing pgmq"
+"${SUDO[@]}" make PG_CONFIG="$PG_CONFIG" install || die "make install failed"
+
+# ---------------------------------------------------------------------------
+# 3. Throwaway cluster
+TMP="$(mktemp -d /tmp/pgmq-harness.XXXXXXXX)"
+DATA="$TMP/data"
+SERVER_LOG="$TMP/server.log"
+PORT=""
+STARTED=0
+LOG_SHOWN=0
+chmod 755 "$TMP"
+if [[ "$(id -u)" -eq 0 ]]; then chown "$RUN_USER": "$TMP"; fi
+
+show_server_log() {
+    if [[ "$LOG_SHOWN" == 0 && -f "$SERVER_LOG" ]]; then
+        echo "----- server log tail ($SERVER_LOG) -----"
+        tail -n 60 "$SERVER_LOG" || true
+        echo "----- end of server log -----"
+    fi
+    LOG_SHOWN=1
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    trap - EXIT INT TERM
+    if [[ "$rc" -ne 0 ]]; then show_server_log; fi
+    if [[ "$KEEP" == 1 && "$STARTED" == 1 ]]; then
+        echo
+        echo "PGMQ_KEEP_CLUSTER=1: cluster left running (data dir $DATA, log $SERVER_LOG)."
+        echo "  connect: psql -h $TMP -p $PORT -U postgres postgres"
+        echo "       or: PGHOST=$TMP PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres <client>"
+        if [[ "$(id -u)" -eq 0 ]]; then
+            echo "  stop:    runuser -u $RUN_USER -- $PGBIN/pg_ctl -D $DATA stop -m fast && rm -rf $TMP"
+        else
+            echo "  stop:    $PGBIN/pg_ctl -D $DATA stop -m fast && rm -rf $TMP"
+        fi
+        exit "$rc"
+    fi
+    if [[ "$STARTED" == 1 ]]; then
+        if ! as_user "$PGBIN/pg_ctl" -D "$DATA" -w -t 30 stop -m fast >/dev/null 2>&1; then
+            as_user "$PGBIN/pg_ctl" -D "$DATA" -w -t 10 stop -m immediate >/dev/null 2>&1 ||
+                echo "harness: warning: could not stop the cluster in $DATA" >&2
+        fi
+    fi
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_in_use() {
+    local p="$1"
+    if command -v ss >/dev/null; then
+        [[ -n "$(ss -Hltn "( sport = :$p )" 2>/dev/null)" ]]
+    else
+        # exit status 2 = no response, i.e. nobody is listening
+        local s=0
+        "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$p" -t 1 || s=$?
+        [[ "$s" -ne 2 ]]
+    fi
+}
+
+log "initdb in $DATA (as $RUN_USER)"
+as_user "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >"$TMP/initdb.log" 2>&1 ||
+    { cat "$TMP/initdb.log"; die "initdb failed"; }
+cat >>"$DATA/postgresql.conf" <<EOF
+
+# --- added by test/harness.sh ---
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$TMP'
+shared_preload_libraries = 'pgmq'
+fsync = off
+max_connections = 100
+max_prepared_transactions = 10
+log_min_messages = warning
+EOF
+
+# Pick a free port from 55432 upward; retry if someone grabs it between the probe and the bind.
+candidate=55432
+for _ in $(seq 1 20); do
+    while port_in_use "$candidate"; do candidate=$((candidate + 1)); done
+    echo "port = $candidate" >>"$DATA/postgresql.conf"
+    : >"$SERVER_LOG"
+    if [[ "$(id -u)" -eq 0 ]]; then chown "$RUN_USER": "$SERVER_LOG"; fi
+    if as_user "$PGBIN/pg_ctl" -D "$DATA" -l "$SERVER_LOG" -w -t 60 start >/dev/null; then
+        PORT="$candidate"
+        STARTED=1
+        break
+    fi
+    if grep -qE 'could not (bind|create listen socket)|Address already in use' "$SERVER_LOG"; then
+        log "port $candidate taken while starting, trying the next one"
+        candidate=$((candidate + 1))
+        continue
+    fi
+    die "the server did not start (see the log above)"
+done
+[[ "$STARTED" == 1 ]] || die "could not find a free port to start the server on"
+log "cluster up: host $TMP (or 127.0.0.1), port $PORT, user postgres"
+
+PGENV=("PGHOST=$TMP" "PGPORT=$PORT" "PGUSER=postgres" "PGDATABASE=postgres")
+
+psql_admin() {
+    as_user env "${PGENV[@]}" "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+# ---------------------------------------------------------------------------
+# 4. test
+PASSED=()
+FAILED=()
+suite_result() { # name status
+    if [[ "$2" -eq 0 ]]; then
+        PASSED+=("$1")
+        log "suite $1: PASSED"
+    else
+        FAILED+=("$1")
+        log "suite $1: FAILED (exit $2)"
+    fi
+}
+
+print_file() { # path [tail-lines]
+    local f="$1" n="${2:-}"
+    if [[ ! -s "$f" ]]; then
+        echo "(no $f, or it is empty: see the suite output above)"
+        return 0
+    fi
+    if [[ -n "$n" ]]; then
+        echo "----- tail of $f -----"
+        tail -n "$n" "$f"
+    else
+        echo "----- $f -----"
+        cat "$f"
+    fi
+    echo "----- end of $f -----"
+}
+
+run_tests() {
+    local copy="$TMP/src" rc suites s
+    log "copying the working tree to $copy"
+    mkdir -p "$copy"
+    tar -C "$REPO" --exclude=./.git --exclude=./results --exclude=./output_iso \
+        --exclude=./tmp_check --exclude=./tmp_check_iso --exclude=./regression.diffs \
+        --exclude=./regression.out -cf - . | tar -C "$copy" -xf -
+    if [[ "$(id -u)" -eq 0 ]]; then chown -R "$RUN_USER": "$copy"; fi
+
+    # Ask the Makefile which suites exist so this stays in step with it.
+    # shellcheck disable=SC2016  # $(...) below is make syntax, not shell
+    suites="$(cd "$copy" && as_user make -s --no-print-directory PG_CONFIG="$PG_CONFIG" \
+        --eval='harness-print-suites: ; @echo "regress=$(if $(strip $(REGRESS)),1,0) isolation=$(if $(strip $(ISOLATION)),1,0) tap=$(if $(strip $(TAP_TESTS)),1,0)"' \
+        harness-print-suites)" || die "could not ask the Makefile for its test suites"
+    local has_regress=0 has_isolation=0 has_tap=0
+    for s in $suites; do
+        case "$s" in
+            regress=1) has_regress=1 ;;
+            isolation=1) has_isolation=1 ;;
+            tap=1) has_tap=1 ;;
+        esac
+    done
+
+    installcheck() { # extra make variable overrides...
+        (cd "$copy" && as_user env "${PGENV[@]}" make PG_CONFIG="$PG_CONFIG" \
+            PGHOST="$TMP" PGPORT="$PORT" PGUSER=postgres "$@" installcheck)
+    }
+
+    if [[ "$has_regress" == 1 ]]; then
+        log "suite regress (pg_regress)"
+        rc=0
+        installcheck ISOLATION= TAP_TESTS= || rc=$?
+        if [[ "$rc" -ne 0 ]]; then print_file "$copy/regression.diffs"; fi
+        suite_result regress "$rc"
+    else
+        log "suite regress: skipped (no sql/*.sql tests)"
+    fi
+
+    if [[ "$has_isolation" == 1 ]]; then
+        log "suite isolation (pg_isolation_regress)"
+        rc=0
+        installcheck REGRESS= TAP_TESTS= || rc=$?
+        if [[ "$rc" -ne 0 ]]; then print_file "$copy/output_iso/regression.diffs"; fi
+        suite_result isolation "$rc"
+    else
+        log "suite isolation: skipped (no test/specs/*.spec)"
+    fi
+
+    if [[ "$has_tap" == 1 ]]; then
+        log "suite tap (prove)"
+        rc=0
+        installcheck REGRESS= ISOLATION= || rc=$?
+        if [[ "$rc" -ne 0 ]]; then
+            local f
+            for f in "$copy"/tmp_check/log/*; do
+                [[ -f "$f" ]] && print_file "$f" 40
+            done
+        fi
+        suite_result tap "$rc"
+    else
+        log "suite tap: skipped (no test/t/*.pl)"
+    fi
+
+    local x name
+    for x in "$copy"/test/extra/*.sh; do
+        [[ -f "$x" ]] || continue
+        name="extra/$(basename "$x")"
+        log "suite $name"
+        rc=0
+        (cd "$copy" && as_user env "${PGENV[@]}" bash "$x") || rc=$?
+        suite_result "$name" "$rc"
+    done
+
+    log "suite walkthrough (examples/python/demo.py --messages 2000 --consumers 5)"
+    rc=0
+    (cd "$copy" && as_user env "${PGENV[@]}" "$PYTHON" examples/python/demo.py \
+        --messages 2000 --consumers 5) || rc=$?
+    suite_result walkthrough "$rc"
+
+    echo
+    if ((${#FAILED[@]} > 0)); then
+        show_server_log
+        echo "failed suites: ${FAILED[*]}"
+    fi
+    echo "${#PASSED[@]} passed, ${#FAILED[@]} failed"
+    ((${#FAILED[@]} == 0))
+}
+
+case "$MODE" in
+    test)
+        run_tests
+        ;;
+    demo)
+        psql_admin -c 'CREATE EXTENSION IF NOT EXISTS pgmq'
+        log "running examples/python/demo.py --messages 100000 --consumers 5"
+        rc=0
+        env "${PGENV[@]}" "$PYTHON" "$REPO/examples/python/demo.py" --messages 100000 --consumers 5 || rc=$?
+        exit "$rc"
+        ;;
+    bench)
+        psql_admin -c 'CREATE EXTENSION IF NOT EXISTS pgmq'
+        log "running test/bench/run.sh"
+        rc=0
+        env "${PGENV[@]}" PATH="$PGBIN:$PATH" PG_CONFIG="$PG_CONFIG" PYTHON="$PYTHON" bash "$REPO/test/bench/run.sh" || rc=$?
+        exit "$rc"
+        ;;
+esac
