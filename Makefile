@@ -19,7 +19,7 @@ TAP_TESTS   = 1
 PROVE_TESTS = test/t/*.pl
 endif
 
-PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter
 PG_CPPFLAGS = -I$(srcdir)/src
 
 EXTRA_CLEAN = results output_iso tmp_check tmp_check_iso regression.diffs regression.out

@@ -20,13 +20,11 @@ PG_FUNCTION_INFO_V1(pgmq_archive);
 PG_FUNCTION_INFO_V1(pgmq_archive_ids);
 
 static const PgmqPlanSpec delete_spec = {
-	PGMQ_OP_DELETE,
 	"DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1) RETURNING msg_id",
 	1, {INT8ARRAYOID}
 };
 
 static const PgmqPlanSpec archive_spec = {
-	PGMQ_OP_ARCHIVE,
 	"WITH d AS (DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1)"
 	" RETURNING msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)"
 	" INSERT INTO %2$s (msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)"

@@ -47,17 +47,15 @@ PG_FUNCTION_INFO_V1(pgmq_set_vt_ids_at);
 	" SELECT " MESSAGE_COLUMNS " FROM u ORDER BY old_vt, msg_id"
 
 const PgmqPlanSpec pgmq_read_spec = {
-	PGMQ_OP_READ, READ_SQL(""), 3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+	READ_SQL(""), 3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec read_cond_spec = {
-	PGMQ_OP_READ_COND,
 	READ_SQL(" AND message OPERATOR(pg_catalog.@>) $4"),
 	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID}
 };
 
 static const PgmqPlanSpec pop_spec = {
-	PGMQ_OP_POP,
 	"WITH c AS (SELECT msg_id FROM %1$s WHERE vt OPERATOR(pg_catalog.<=) $2"
 	" ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED),"
 	" d AS (DELETE FROM %1$s m USING c WHERE m.msg_id OPERATOR(pg_catalog.=) c.msg_id"
@@ -67,7 +65,6 @@ static const PgmqPlanSpec pop_spec = {
 };
 
 static const PgmqPlanSpec set_vt_spec = {
-	PGMQ_OP_SET_VT,
 	"WITH u AS (UPDATE %1$s SET vt = $2 WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1)"
 	" RETURNING " MESSAGE_COLUMNS ")"
 	" SELECT " MESSAGE_COLUMNS " FROM u ORDER BY msg_id",

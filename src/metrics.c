@@ -22,7 +22,6 @@ PG_FUNCTION_INFO_V1(pgmq_metrics_all);
 #define METRICS_NATTS 7
 
 static const PgmqPlanSpec metrics_spec = {
-	PGMQ_OP_METRICS,
 	"SELECT pg_catalog.count(*),"
 	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.max(enqueued_at)))::int,"
 	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.min(enqueued_at)))::int,"

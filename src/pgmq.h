@@ -21,30 +21,22 @@
 /* Reference limit: "q_" / "a_" + name must fit the table names we build. */
 #define PGMQ_MAX_NAME_LEN 47
 
-/* Every prepared statement the extension keeps, one kept plan per queue. */
-typedef enum PgmqOp
-{
-	PGMQ_OP_SEND,				/* ($1 msg, $2 headers, $3 vt) */
-	PGMQ_OP_SEND_BATCH,			/* ($1 msgs[], $2 headers[], $3 vt) */
-	PGMQ_OP_READ,				/* ($1 qty, $2 new vt, $3 now) */
-	PGMQ_OP_READ_COND,			/* ($1 qty, $2 new vt, $3 now, $4 conditional) */
-	PGMQ_OP_POP,				/* ($1 qty, $2 now) */
-	PGMQ_OP_SET_VT,				/* ($1 msg_ids[], $2 vt timestamptz) */
-	PGMQ_OP_DELETE,				/* ($1 msg_ids[]) */
-	PGMQ_OP_ARCHIVE,			/* ($1 msg_ids[]) */
-	PGMQ_OP_PURGE,				/* () */
-	PGMQ_OP_METRICS,			/* () */
-	PGMQ_NUM_OPS
-} PgmqOp;
-
-/* How to build one kept plan: SQL text with %1$s = q_ table, %2$s = a_ table. */
+/*
+ * How to build one kept plan: SQL text with %1$s = pgmq."q_<name>" and
+ * %2$s = pgmq."a_<name>".  Each module defines its specs as static consts;
+ * the plan cache keys a queue's plans by the spec's address.  Every name in
+ * the text is schema-qualified (operators as OPERATOR(pg_catalog.x)), so no
+ * plan depends on the caller's search_path.
+ */
 typedef struct PgmqPlanSpec
 {
-	PgmqOp		op;
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[4];
+	Oid			argtypes[6];
 } PgmqPlanSpec;
+
+/* Most distinct specs one queue can have plans for. */
+#define PGMQ_MAX_PLANS 48
 
 struct PgmqCacheEntry;
 

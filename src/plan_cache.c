@@ -4,7 +4,8 @@
  *
  * One hash entry per queue name (lower-cased), living in the "pgmq plan cache"
  * memory context under TopMemoryContext.  An entry holds one kept SPI plan per
- * PgmqOp, built from the op's PgmqPlanSpec the first time that queue needs it.
+ * PgmqPlanSpec (keyed by the spec's address), built the first time that queue
+ * needs it.
  *
  * Invariants:
  *	- An entry's plans belong to the table whose OID is entry->qrelid.  Every
@@ -33,7 +34,9 @@ typedef struct PgmqCacheEntry
 	bool		valid;			/* false once an invalidation hit qrelid */
 	char	   *qtable;			/* pgmq."q_<name>" */
 	char	   *atable;			/* pgmq."a_<name>" */
-	SPIPlanPtr	plans[PGMQ_NUM_OPS];
+	int			nplans;
+	const PgmqPlanSpec *specs[PGMQ_MAX_PLANS];
+	SPIPlanPtr	plans[PGMQ_MAX_PLANS];
 } PgmqCacheEntry;
 
 static HTAB *plan_cache = NULL;
@@ -79,14 +82,9 @@ plan_cache_reset(PgmqCacheEntry *entry, Oid relid)
 {
 	int			i;
 
-	for (i = 0; i < PGMQ_NUM_OPS; i++)
-	{
-		if (entry->plans[i] != NULL)
-		{
-			SPI_freeplan(entry->plans[i]);
-			entry->plans[i] = NULL;
-		}
-	}
+	for (i = 0; i < entry->nplans; i++)
+		SPI_freeplan(entry->plans[i]);
+	entry->nplans = 0;
 	entry->qrelid = relid;
 	entry->valid = true;
 }
@@ -138,7 +136,7 @@ pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
 	{
 		MemoryContext old = MemoryContextSwitchTo(plan_cache_cxt);
 
-		memset(entry->plans, 0, sizeof(entry->plans));
+		entry->nplans = 0;
 		entry->qtable = pgmq_qualified_table("q", q->name);
 		entry->atable = pgmq_qualified_table("a", q->name);
 		entry->qrelid = relid;
@@ -161,26 +159,37 @@ SPIPlanPtr
 pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec)
 {
 	PgmqCacheEntry *entry = q->entry;
-	SPIPlanPtr	plan = entry->plans[spec->op];
+	SPIPlanPtr	plan;
+	char	   *sql;
+	int			i;
 
-	if (plan != NULL && !SPI_plan_is_valid(plan))
+	for (i = 0; i < entry->nplans; i++)
 	{
-		SPI_freeplan(plan);
-		entry->plans[spec->op] = plan = NULL;
+		if (entry->specs[i] != spec)
+			continue;
+		if (SPI_plan_is_valid(entry->plans[i]))
+			return entry->plans[i];
+		/* stale: drop it, and the slot with it, then build afresh below */
+		SPI_freeplan(entry->plans[i]);
+		entry->nplans--;
+		entry->specs[i] = entry->specs[entry->nplans];
+		entry->plans[i] = entry->plans[entry->nplans];
+		break;
 	}
+	if (entry->nplans >= PGMQ_MAX_PLANS)
+		elog(ERROR, "pgmq: too many kept plans for queue \"%s\"", q->name);
+
+	sql = psprintf(spec->sql, entry->qtable, entry->atable);
+	plan = SPI_prepare(sql, spec->nargs, (Oid *) spec->argtypes);
 	if (plan == NULL)
-	{
-		char	   *sql = psprintf(spec->sql, entry->qtable, entry->atable);
-
-		plan = SPI_prepare(sql, spec->nargs, (Oid *) spec->argtypes);
-		if (plan == NULL)
-			elog(ERROR, "pgmq: SPI_prepare failed for \"%s\": %s",
-				 sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "pgmq: SPI_keepplan failed");
-		entry->plans[spec->op] = plan;
-		pfree(sql);
-	}
+		elog(ERROR, "pgmq: SPI_prepare failed for \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "pgmq: SPI_keepplan failed");
+	pfree(sql);
+	entry->specs[entry->nplans] = spec;
+	entry->plans[entry->nplans] = plan;
+	entry->nplans++;
 	return plan;
 }
 

@@ -33,7 +33,7 @@ PG_FUNCTION_INFO_V1(pgmq_format_table_name);
 PG_FUNCTION_INFO_V1(pgmq_acquire_queue_lock);
 
 static const PgmqPlanSpec purge_spec = {
-	PGMQ_OP_PURGE, "DELETE FROM %1$s", 0, {0}
+	"DELETE FROM %1$s", 0, {0}
 };
 
 /*

@@ -31,13 +31,11 @@ PG_FUNCTION_INFO_V1(pgmq_send_batch_headers_delay);
 PG_FUNCTION_INFO_V1(pgmq_send_batch_headers_at);
 
 static const PgmqPlanSpec send_spec = {
-	PGMQ_OP_SEND,
 	"INSERT INTO %1$s (vt, message, headers) VALUES ($3, $1, $2) RETURNING msg_id",
 	3, {JSONBOID, JSONBOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec send_batch_spec = {
-	PGMQ_OP_SEND_BATCH,
 	"INSERT INTO %1$s (vt, message, headers)"
 	" SELECT $3, u.m, u.h"
 	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS u(m, h, n)"

@@ -51,8 +51,8 @@ pgmq_run(PgmqQueue *q, const PgmqPlanSpec *spec, Datum *values, const char *null
 	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
 
 	if (rc < 0)
-		elog(ERROR, "pgmq: executing plan %d for queue \"%s\" failed: %s",
-			 (int) spec->op, q->name, SPI_result_code_string(rc));
+		elog(ERROR, "pgmq: executing a plan for queue \"%s\" failed: %s",
+			 q->name, SPI_result_code_string(rc));
 	return SPI_processed;
 }
 

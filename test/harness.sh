@@ -31,7 +31,7 @@ case "$MODE" in
 esac
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PGBIN=/usr/lib/postgresql/15/bin
+PGBIN="${PGMQ_PGBIN:-/usr/lib/postgresql/15/bin}"  # a relocated copy of PG15 for parallel work
 PG_CONFIG="$PGBIN/pg_config"
 PYTHON="${PGMQ_PYTHON:-/usr/bin/python3}"
 KEEP="${PGMQ_KEEP_CLUSTER:-0}"
