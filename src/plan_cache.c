@@ -12,9 +12,12 @@
  *	  call resolves the table again (a syscache lookup under the lock the call
  *	  needs anyway) and throws the plans away when the OID changed, so a queue
  *	  dropped and re-created in one session is planned afresh.
- *	- The relcache callback only marks entries invalid; plans are freed on the
- *	  next fetch, outside the callback.  SPI_plan_is_valid() is checked on
- *	  every fetch as well, as ri_triggers.c does.
+ *	- The relcache callback only marks entries invalid (nothing is freed inside
+ *	  it); the next open of the queue sees the flag.  Plans themselves are not
+ *	  thrown away for an invalidation of the same table (autovacuum's
+ *	  statistics updates send those all the time): SPI_plan_is_valid() is
+ *	  checked on every fetch, as ri_triggers.c does, and a stale plan is
+ *	  rebuilt then.
  */
 #include "postgres.h"
 
@@ -143,8 +146,17 @@ pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
 		entry->valid = true;
 		MemoryContextSwitchTo(old);
 	}
-	else if (!entry->valid || entry->qrelid != relid)
+	else if (entry->qrelid != relid)
 		plan_cache_reset(entry, relid);
+	else if (!entry->valid)
+	{
+		/*
+		 * Same table, but something about it changed (DDL, or just new
+		 * statistics from ANALYZE).  The kept plans check themselves
+		 * (SPI_plan_is_valid in pgmq_plan), so they stay.
+		 */
+		entry->valid = true;
+	}
 
 	q->qrelid = relid;
 	q->entry = entry;
