@@ -16,7 +16,7 @@ cd "$dir"
 if [[ ! -w "${HOME:-/nonexistent}" ]]; then
     export npm_config_cache="$dir/.npm-cache"
 fi
-npm ci --no-audit --no-fund --loglevel=error
+npm ci --no-audit --no-fund --no-update-notifier --loglevel=error
 echo "installed pgmq-js $(node -p 'require("./node_modules/pgmq-js/package.json").version')," \
      "pg $(node -p 'require("./node_modules/pg/package.json").version')"
 
