@@ -37,6 +37,11 @@ PYTHON="${PGMQ_PYTHON:-/usr/bin/python3}"
 KEEP="${PGMQ_KEEP_CLUSTER:-0}"
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-partman libipc-run-perl
           python3-psycopg build-essential gnuplot-nox)
+# Node.js and npm run the third-party client suite (test/extra/clients.sh);
+# Debian's packages only when the machine has no node/npm of its own.
+if [[ "$MODE" == test ]] && ! { command -v node && command -v npm; } >/dev/null; then
+    PACKAGES+=(nodejs npm)
+fi
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'harness: error: %s\n' "$*" >&2; exit 1; }
@@ -256,7 +261,7 @@ run_tests() {
     mkdir -p "$copy"
     tar -C "$REPO" --exclude=./.git --exclude=./results --exclude=./output_iso \
         --exclude=./tmp_check --exclude=./tmp_check_iso --exclude=./regression.diffs \
-        --exclude=./regression.out -cf - . | tar -C "$copy" -xf -
+        --exclude=./regression.out --exclude=./test/clients/node_modules -cf - . | tar -C "$copy" -xf -
     if [[ "$(id -u)" -eq 0 ]]; then chown -R "$RUN_USER": "$copy"; fi
 
     # Ask the Makefile which suites exist so this stays in step with it.

@@ -7,7 +7,9 @@ letters>"}, with pgmq.send(), one message per transaction.  At the same time
 C consumer processes each loop on pgmq.pop(), which reads and deletes one
 message.  Because pop() skips rows another consumer has locked, the consumers
 share the work without blocking each other and without ever receiving the
-same message twice.
+same message twice.  The sending and popping are producer.py's produce()
+and consumer.py's consume() (the scripts docs/clients.md runs by hand); this
+script runs them in parallel processes and checks the outcome.
 
 At the end the script checks every message: it must have been consumed
 exactly once (no duplicates, none lost) with the payload that was sent, and
@@ -21,49 +23,31 @@ Connection settings come from the usual libpq environment variables
 """
 
 import argparse
-import json
 import multiprocessing as mp
 import os
-import random
-import string
 import sys
 import tempfile
 import time
 from collections import Counter
 from multiprocessing.connection import wait
 
-import psycopg
-
-EMPTY_POPS_TO_STOP = 5      # consecutive empty pops (after the producer is done) before a consumer stops
-EMPTY_POP_SLEEP = 0.05      # seconds to wait after an empty pop
-
-
-def connect():
-    os.environ.setdefault("PGDATABASE", "postgres")
-    return psycopg.connect(autocommit=True)
-
-
-def random_payload():
-    return "".join(random.choices(string.ascii_letters, k=10))
+from consumer import consume, payload_of
+from producer import connect, produce, setup
 
 
 # --------------------------------------------------------------------------- producer
 def producer(queue, n, outfile, sent_counter, done):
-    """Send n messages one at a time; write "msg_id<TAB>payload" lines to outfile."""
+    """Run producer.produce(); write "msg_id<TAB>payload" lines to outfile."""
     try:
         with connect() as conn, open(outfile, "w") as out:
-            start = time.monotonic()
-            for _ in range(n):
-                payload = random_payload()
-                row = conn.execute(
-                    "SELECT * FROM pgmq.send(%s, %s::jsonb)",
-                    (queue, json.dumps({"payload": payload})),
-                ).fetchone()
-                out.write(f"{row[0]}\t{payload}\n")
+            def on_sent(msg_id, payload):
+                out.write(f"{msg_id}\t{payload}\n")
                 with sent_counter.get_lock():
                     sent_counter.value += 1
-            elapsed = time.monotonic() - start
-            out.write(f"#elapsed\t{elapsed}\n")
+
+            start = time.monotonic()
+            produce(conn, queue, n, on_sent)
+            out.write(f"#elapsed\t{time.monotonic() - start}\n")
     finally:
         # Set even on failure so the consumers do not wait forever.
         done.set()
@@ -71,35 +55,23 @@ def producer(queue, n, outfile, sent_counter, done):
 
 # --------------------------------------------------------------------------- consumers
 def consumer(queue, outfile, consumed_counter, done):
-    """Pop until the producer is done and the queue has stayed empty for a while.
+    """Run consumer.consume() until the producer is done and the queue stays empty.
 
     Writes "msg_id<TAB>payload" lines, then "#times<TAB>start<TAB>last_pop".
     """
     with connect() as conn, open(outfile, "w") as out:
         start = time.monotonic()
         last_pop = None
-        empty_streak = 0
-        while True:
-            # Read the flag *before* popping: an empty pop only counts once the
-            # producer's last commit is guaranteed to be visible to it.
-            producer_done = done.is_set()
-            rows = conn.execute(
-                "SELECT msg_id, message FROM pgmq.pop(%s)", (queue,)
-            ).fetchall()
-            if rows:
-                empty_streak = 0
-                last_pop = time.monotonic()
-                for msg_id, message in rows:
-                    payload = message.get("payload") if isinstance(message, dict) else message
-                    out.write(f"{msg_id}\t{payload}\n")
-                with consumed_counter.get_lock():
-                    consumed_counter.value += len(rows)
-                continue
-            if producer_done:
-                empty_streak += 1
-                if empty_streak >= EMPTY_POPS_TO_STOP:
-                    break
-            time.sleep(EMPTY_POP_SLEEP)
+
+        def on_message(msg_id, message):
+            nonlocal last_pop
+            last_pop = time.monotonic()
+            out.write(f"{msg_id}\t{payload_of(message)}\n")
+            with consumed_counter.get_lock():
+                consumed_counter.value += 1
+
+        # Empty pops only count once the producer's last commit is visible.
+        consume(conn, queue, on_message, may_stop=done.is_set)
         out.write(f"#times\t{start}\t{last_pop if last_pop is not None else ''}\n")
 
 
@@ -135,8 +107,7 @@ def main():
         ap.error("--messages must be >= 0 and --consumers >= 1")
 
     with connect() as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS pgmq")
-        conn.execute("SELECT pgmq.create(%s)", (args.queue,))
+        setup(conn, args.queue)
         conn.execute("SELECT pgmq.purge_queue(%s)", (args.queue,))
     print(f"queue {args.queue!r} ready; sending {args.messages} messages "
           f"to {args.consumers} consumers", flush=True)
