@@ -157,6 +157,13 @@ part_spec_args(FunctionCallInfo fcinfo, int pi, int ri, PartSpec *ps)
 	else
 	{
 		check_time_interval(ps->interval, "partition_interval", 1);
+		/* a bare number would read as seconds: surely meant as a count */
+		if (ps->retention != NULL && all_digits(ps->retention))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("retention_interval must be a time interval when partition_interval is one, got \"%s\"",
+							ps->retention),
+					 errhint("Write the retention with a unit, such as '7 days'.")));
 		if (ps->retention != NULL)
 			check_time_interval(ps->retention, "retention_interval", 0);
 	}
