@@ -152,6 +152,18 @@ VALUES ('ORDERS', false, false), ('Shipping', false, false), ('shipping', false,
 SELECT queue_name, is_unlogged FROM pgmq.meta ORDER BY 1;
 DELETE FROM pgmq.meta WHERE queue_name = 'shipping';
 
+-- Tables put in schema pgmq later (a restore of a PL/pgSQL pgmq dump) are
+-- registered by calling the adoption again; it changes nothing else.
+SELECT pgmq._adopt_queue_tables() AS registered;
+CREATE TABLE pgmq.q_later (LIKE pgmq.q_orders INCLUDING ALL);
+INSERT INTO pgmq.q_later (vt, message) VALUES (now(), '{"later": 1}');
+SELECT pgmq._adopt_queue_tables() AS registered;
+SELECT msg_id, message FROM pgmq.pop('later');
+SELECT pgmq.drop_queue('later');
+SET ROLE regress_pgmq_owner;
+SELECT pgmq._adopt_queue_tables();
+RESET ROLE;
+
 -- Our own round trip: DROP EXTENSION leaves the queue tables, CREATE
 -- EXTENSION registers them again.
 CREATE TEMP TABLE before_roundtrip AS

@@ -320,12 +320,17 @@ BEGIN
             CONTINUE;
         END IF;
 
-        EXECUTE format('ALTER TABLE pgmq.%I ADD COLUMN IF NOT EXISTS last_read_at timestamp with time zone,'
-                       ' ADD COLUMN IF NOT EXISTS headers jsonb', t.relname);
-        IF arel IS NOT NULL THEN
-            EXECUTE format('ALTER TABLE pgmq.%I ADD COLUMN IF NOT EXISTS last_read_at timestamp with time zone,'
-                           ' ADD COLUMN IF NOT EXISTS headers jsonb', 'a_' || qname);
-        END IF;
+        FOR m IN
+            SELECT v.tbl, v.col, v.typ FROM (VALUES (t.oid, 'last_read_at', 'timestamp with time zone'),
+                                                    (t.oid, 'headers', 'jsonb'),
+                                                    (arel, 'last_read_at', 'timestamp with time zone'),
+                                                    (arel, 'headers', 'jsonb')) v(tbl, col, typ)
+            WHERE v.tbl IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                              WHERE a.attrelid = v.tbl AND a.attname = v.col AND NOT a.attisdropped)
+        LOOP
+            EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', m.tbl::regclass, m.col, m.typ);
+        END LOOP;
 
         -- An index starting with msg_id (delete, archive, set_vt).
         IF NOT EXISTS (
@@ -377,7 +382,10 @@ BEGIN
             EXECUTE format('ALTER TABLE pgmq.%I OWNER TO %I', 'a_' || qname,
                            pg_get_userbyid(t.relowner));
         END IF;
-        EXECUTE format('GRANT SELECT ON pgmq.%I, pgmq.%I TO pg_monitor', t.relname, 'a_' || qname);
+        IF NOT has_table_privilege('pg_monitor', t.oid, 'SELECT')
+           OR NOT has_table_privilege('pg_monitor', format('pgmq.%I', 'a_' || qname), 'SELECT') THEN
+            EXECUTE format('GRANT SELECT ON pgmq.%I, pgmq.%I TO pg_monitor', t.relname, 'a_' || qname);
+        END IF;
     END LOOP;
 
     FOR t IN
