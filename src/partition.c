@@ -32,7 +32,6 @@
 #include "catalog/pg_class_d.h"
 #include "catalog/pg_type_d.h"
 #include "utils/builtins.h"
-#include "utils/datetime.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -103,12 +102,16 @@ check_id_interval(const char *s, const char *what)
 				 errhint("An integer partition_interval partitions by msg_id, and its retention_interval counts messages too.")));
 }
 
-/* Check a time interval argument: partman's words, or an interval of at least min_secs. */
+/*
+ * Check a time interval argument (what = its name): one of partman's words,
+ * or an interval of at least 1 second (at_least_second) or above zero.
+ */
 static void
-check_time_interval(const char *s, const char *what, int min_secs)
+check_time_interval(const char *s, const char *what, bool at_least_second)
 {
 	Interval   *iv;
-	Interval	min;
+	Interval	bound;
+	int			cmp;
 	int			i;
 
 	for (i = 0; partman_interval_words[i] != NULL; i++)
@@ -119,17 +122,15 @@ check_time_interval(const char *s, const char *what, int min_secs)
 	iv = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(s),
 											   ObjectIdGetDatum(InvalidOid),
 											   Int32GetDatum(-1)));
-	memset(&min, 0, sizeof(min));
-	min.time = (TimeOffset) min_secs * USECS_PER_SEC;
-	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(iv),
-										  IntervalPGetDatum(&min))) < 0 ||
-		(min_secs == 0 && DatumGetInt32(DirectFunctionCall2(interval_cmp,
-															IntervalPGetDatum(iv),
-															IntervalPGetDatum(&min))) == 0))
+	memset(&bound, 0, sizeof(bound));
+	bound.time = at_least_second ? USECS_PER_SEC : 0;
+	cmp = DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(iv),
+											IntervalPGetDatum(&bound)));
+	if (at_least_second ? cmp < 0 : cmp <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be %s, got \"%s\"", what,
-						min_secs > 0 ? "at least 1 second" : "a positive interval", s)));
+						at_least_second ? "at least 1 second" : "a positive interval", s)));
 }
 
 /*
@@ -156,7 +157,7 @@ part_spec_args(FunctionCallInfo fcinfo, int pi, int ri, PartSpec *ps)
 	}
 	else
 	{
-		check_time_interval(ps->interval, "partition_interval", 1);
+		check_time_interval(ps->interval, "partition_interval", true);
 		/* a bare number would read as seconds: surely meant as a count */
 		if (ps->retention != NULL && all_digits(ps->retention))
 			ereport(ERROR,
@@ -165,7 +166,7 @@ part_spec_args(FunctionCallInfo fcinfo, int pi, int ri, PartSpec *ps)
 							ps->retention),
 					 errhint("Write the retention with a unit, such as '7 days'.")));
 		if (ps->retention != NULL)
-			check_time_interval(ps->retention, "retention_interval", 0);
+			check_time_interval(ps->retention, "retention_interval", false);
 	}
 }
 
