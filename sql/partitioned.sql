@@ -165,6 +165,12 @@ SELECT queue_name, is_partitioned FROM pgmq.list_queues() WHERE queue_name = 'pa
 SELECT pgmq.drop_queue('part_c');
 SELECT count(*) AS config_rows FROM partman_test.part_config WHERE parent_table LIKE 'pgmq.%part_c';
 
+-- A sub-partitioning row for the queue (as pg_partman's create_sub_parent
+-- makes) goes with it too.
+INSERT INTO partman_test.part_config_sub (sub_parent, sub_partition_type, sub_control, sub_partition_interval)
+VALUES ('pgmq.q_part_q', 'native', 'msg_id', '5');
+SELECT count(*) AS sub_rows FROM partman_test.part_config_sub;
+
 -- Clean up.
 SELECT pgmq.drop_queue('part_q'), pgmq.drop_queue('part_plain');
 SELECT count(*) AS config_rows, (SELECT count(*) FROM partman_test.part_config_sub) AS sub_rows
