@@ -35,6 +35,15 @@ typedef struct PgmqPlanSpec
 	Oid			argtypes[6];
 } PgmqPlanSpec;
 
+/*
+ * Storage settings of every q_ table: room on each page for the updates
+ * reads make, and autovacuum that keeps up with a table whose rows all die
+ * young (see README, "Storage settings").
+ */
+#define PGMQ_QUEUE_STORAGE \
+	"fillfactor = 90, autovacuum_vacuum_scale_factor = 0.02, " \
+	"autovacuum_vacuum_insert_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05"
+
 /* Most distinct specs one queue can have plans for. */
 #define PGMQ_MAX_PLANS 48
 
@@ -79,6 +88,9 @@ extern int32 pgmq_nonneg_int_arg(FunctionCallInfo fcinfo, int argno, const char 
 extern Datum pgmq_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *what);
 extern Datum pgmq_seconds_from_now(int32 seconds);
 extern void pgmq_acquire_name_lock(const char *name);
+
+/* partition.c: drop_queue's clean-up of pg_partman configuration */
+extern void pgmq_partman_forget(const char *name);
 
 /* consume.c: shared with later read paths */
 extern const PgmqPlanSpec pgmq_read_spec;

@@ -36,15 +36,6 @@ static const PgmqPlanSpec purge_spec = {
 	"DELETE FROM %1$s", 0, {0}
 };
 
-/*
- * Storage settings of every queue table: room on each page for the updates
- * reads make, and autovacuum that keeps up with a table whose rows all die
- * young (see README, "Storage settings").
- */
-#define PGMQ_QUEUE_STORAGE \
-	"fillfactor = 90, autovacuum_vacuum_scale_factor = 0.02, " \
-	"autovacuum_vacuum_insert_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05"
-
 /* Take the per-name lock and refresh the catalog view after waiting for it. */
 static void
 lock_queue_name(const char *name)
@@ -185,6 +176,7 @@ drop_queue(FunctionCallInfo fcinfo)
 				 errmsg("queue \"%s\" does not exist", name)));
 		return false;
 	}
+	pgmq_partman_forget(name);
 	if (OidIsValid(qrel))
 		pgmq_run_sql(psprintf("DROP TABLE %s", pgmq_qualified_table("q", name)),
 					 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
