@@ -4,6 +4,7 @@
 # make installcheck          pg_regress + isolation (+ TAP) against a running server
 # make test                  everything, on a throwaway cluster (test/harness.sh)
 # make demo                  the producer/consumer walkthrough on a throwaway cluster
+# make fuzz                  libFuzzer on the pure-C validators for FUZZ_SECONDS (60)
 EXTENSION   = pgmq
 MODULE_big  = pgmq
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
@@ -28,7 +29,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: test demo bench
+.PHONY: test demo bench fuzz
 test:
 	bash test/harness.sh test
 
@@ -37,3 +38,7 @@ demo:
 
 bench:
 	bash test/harness.sh bench
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash test/fuzz/run.sh $(FUZZ_SECONDS)

@@ -53,6 +53,34 @@ lock_queue_name(const char *name)
 	AcceptInvalidationMessages();
 }
 
+/*
+ * Make the msg_id sequence of an unlogged q_ table logged.  PostgreSQL 15
+ * makes the identity sequence of an unlogged table unlogged too, so a crash
+ * would reset it to 1 and new messages would reuse msg_ids that are still in
+ * the (logged) archive table.  A logged sequence keeps counting after a
+ * crash; it costs one WAL record per 32 sends.
+ */
+static void
+keep_sequence_logged(const char *qtable)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	bool		isnull;
+	char	   *seq;
+
+	values[0] = CStringGetTextDatum(qtable);
+	pgmq_run_sql("SELECT pg_catalog.pg_get_serial_sequence($1, 'msg_id')",
+				 SPI_OK_SELECT, 1, types, values, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "pgmq: no identity sequence for %s", qtable);
+	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		elog(ERROR, "pgmq: no identity sequence for %s", qtable);
+	seq = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	pgmq_run_sql(psprintf("ALTER SEQUENCE %s SET LOGGED", seq),
+				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
+}
+
 /* Create the q_ table with its read index, if it does not exist. */
 static void
 create_queue_table(const char *name, bool unlogged)
@@ -71,6 +99,8 @@ create_queue_table(const char *name, bool unlogged)
 						  ") WITH (" PGMQ_QUEUE_STORAGE ")",
 						  unlogged ? "UNLOGGED " : "", qtable),
 				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
+	if (unlogged)
+		keep_sequence_logged(qtable);
 	pgmq_run_sql(psprintf("CREATE INDEX %s ON %s (vt, msg_id)",
 						  quote_identifier(idx), qtable),
 				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);

@@ -36,7 +36,7 @@ PG_CONFIG="$PGBIN/pg_config"
 PYTHON="${PGMQ_PYTHON:-/usr/bin/python3}"
 KEEP="${PGMQ_KEEP_CLUSTER:-0}"
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-partman libipc-run-perl
-          python3-psycopg build-essential gnuplot-nox)
+          python3-psycopg build-essential gnuplot-nox libclang-rt-14-dev)
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'harness: error: %s\n' "$*" >&2; exit 1; }
