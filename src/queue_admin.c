@@ -53,15 +53,9 @@ lock_queue_name(const char *name)
 	AcceptInvalidationMessages();
 }
 
-/*
- * Make the msg_id sequence of an unlogged q_ table logged.  PostgreSQL 15
- * makes the identity sequence of an unlogged table unlogged too, so a crash
- * would reset it to 1 and new messages would reuse msg_ids that are still in
- * the (logged) archive table.  A logged sequence keeps counting after a
- * crash; it costs one WAL record per 32 sends.
- */
-static void
-keep_sequence_logged(const char *qtable)
+/* The quoted, qualified name of the msg_id sequence of qtable. */
+static char *
+queue_sequence(const char *qtable)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
@@ -77,8 +71,8 @@ keep_sequence_logged(const char *qtable)
 	if (isnull)
 		elog(ERROR, "pgmq: no identity sequence for %s", qtable);
 	seq = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	pgmq_run_sql(psprintf("ALTER SEQUENCE %s SET LOGGED", seq),
-				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
+	SPI_freetuptable(SPI_tuptable);
+	return seq;
 }
 
 /* Create the q_ table with its read index, if it does not exist. */
@@ -87,6 +81,7 @@ create_queue_table(const char *name, bool unlogged)
 {
 	char	   *qtable = pgmq_qualified_table("q", name);
 	char	   *idx = psprintf("q_%s_vt_idx", name);
+	char	   *seq;
 
 	pgmq_run_sql(psprintf("CREATE %sTABLE %s ("
 						  " msg_id bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY,"
@@ -99,12 +94,24 @@ create_queue_table(const char *name, bool unlogged)
 						  ") WITH (" PGMQ_QUEUE_STORAGE ")",
 						  unlogged ? "UNLOGGED " : "", qtable),
 				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
+
+	/*
+	 * PostgreSQL 15 makes the identity sequence of an unlogged table
+	 * unlogged too, so a crash would reset it to 1 and new messages would
+	 * reuse msg_ids still present in the (logged) archive table.  A logged
+	 * sequence keeps counting after a crash (one WAL record per 32 sends).
+	 */
+	seq = queue_sequence(qtable);
 	if (unlogged)
-		keep_sequence_logged(qtable);
+		pgmq_run_sql(psprintf("ALTER SEQUENCE %s SET LOGGED", seq),
+					 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
 	pgmq_run_sql(psprintf("CREATE INDEX %s ON %s (vt, msg_id)",
 						  quote_identifier(idx), qtable),
 				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
+	/* pg_monitor reads every queue; metrics also reads the sequence */
 	pgmq_run_sql(psprintf("GRANT SELECT ON %s TO pg_monitor", qtable),
+				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
+	pgmq_run_sql(psprintf("GRANT SELECT ON SEQUENCE %s TO pg_monitor", seq),
 				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
 }
 
