@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -44,6 +45,17 @@ static const PgmqPlanSpec purge_spec = {
 #define PGMQ_QUEUE_STORAGE \
 	"fillfactor = 90, autovacuum_vacuum_scale_factor = 0.02, " \
 	"autovacuum_vacuum_insert_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05"
+
+/* Refuse to create or drop a queue (what: "create"/"drop") in a read-only transaction. */
+static void
+require_read_write(const char *what, const char *name)
+{
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s queue \"%s\" in a read-only transaction", what, name),
+				 errhint("Queues are created and dropped in a read-write transaction on the primary server.")));
+}
 
 /* Take the per-name lock and refresh the catalog view after waiting for it. */
 static void
@@ -171,6 +183,7 @@ create_queue(FunctionCallInfo fcinfo, bool unlogged)
 	char		name[NAMEDATALEN];
 
 	pgmq_name_arg(fcinfo, 0, name);
+	require_read_write("create", name);
 	lock_queue_name(name);
 	pgmq_connect();
 	if (!OidIsValid(pgmq_table_oid("q", name)))
@@ -209,6 +222,7 @@ drop_queue(FunctionCallInfo fcinfo)
 	Datum		values[1];
 
 	pgmq_name_arg(fcinfo, 0, name);
+	require_read_write("drop", name);
 	lock_queue_name(name);
 	pgmq_connect();
 	qrel = pgmq_table_oid("q", name);
