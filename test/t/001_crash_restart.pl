@@ -285,7 +285,6 @@ SELECT (SELECT count(*) FROM (SELECT bt_index_check(c.oid, true)
 		$acks_send, $acks_consume, scalar(keys %sent),
 		scalar(grep { @{ $where{$_} // [] } == 1 } keys %sent), $in_q, $in_a, $in_log);
 	push @summary, $line;
-	diag($line);
 	cmp_ok($acks_send, '>', 0, "round $round: producers got acknowledgements");
 	cmp_ok($acks_consume, '>', 0, "round $round: consumers got acknowledgements");
 }

@@ -137,7 +137,8 @@ is(scalar(@missing), 0, 'failover: every acknowledged send is on the promoted st
 my $found = scalar(keys %on_new);
 cmp_ok($found, '>=', scalar(@acked), 'failover: found at least what was acknowledged');
 diag(sprintf('failover: %d sends acknowledged by the primary before SIGKILL, %d found on the promoted standby '
-	  . '(the rest committed without the client seeing it)', scalar(@acked), $found));
+	  . '(more found than acknowledged = sends committed whose answer the client never got)',
+	scalar(@acked), $found));
 
 # The queue works as before on the new primary.
 my $max_before = $standby->safe_psql('postgres',
