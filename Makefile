@@ -4,6 +4,8 @@
 # make installcheck          pg_regress + isolation (+ TAP) against a running server
 # make test                  everything, on a throwaway cluster (test/harness.sh)
 # make demo                  the producer/consumer walkthrough on a throwaway cluster
+# make fuzz                  libFuzzer on the pure-C validators for FUZZ_SECONDS (60)
+# make test-long             make test with 10 crash rounds and 300 s of fuzzing (not in CI)
 EXTENSION   = pgmq
 MODULE_big  = pgmq
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
@@ -28,12 +30,19 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: test demo bench
+.PHONY: test test-long demo bench fuzz
 test:
 	bash test/harness.sh test
+
+test-long:
+	PGMQ_CRASH_ROUNDS=10 PGMQ_FUZZ_SECONDS=300 bash test/harness.sh test
 
 demo:
 	bash test/harness.sh demo
 
 bench:
 	bash test/harness.sh bench
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash test/fuzz/run.sh $(FUZZ_SECONDS)

@@ -3,15 +3,18 @@
  *	  pgmq.metrics(queue_name) and pgmq.metrics_all().
  *
  * Read-only: queues are opened with AccessShareLock, so both work on a hot
- * standby.  total_messages is the identity sequence's last value, i.e. how
+ * standby.  There, metrics_all leaves out unlogged queues (PostgreSQL cannot
+ * read unlogged tables during recovery; metrics() of one raises that error).  total_messages is the identity sequence's last value, i.e. how
  * many messages were ever sent to the queue.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xlog.h"
 #include "catalog/pg_type_d.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "pgmq.h"
@@ -101,6 +104,9 @@ pgmq_metrics_all(PG_FUNCTION_ARGS)
 		strcpy(q.name, name);
 		if (!pgmq_open_named(&q, AccessShareLock, true))
 			continue;			/* a meta row without its table: skip */
+		if (RecoveryInProgress() &&
+			get_rel_persistence(q.qrelid) == RELPERSISTENCE_UNLOGGED)
+			continue;			/* unreadable on a standby: skip */
 		queue_metrics(&q, values, nulls);
 		values[0] = CStringGetTextDatum(q.name);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

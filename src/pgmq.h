@@ -18,8 +18,7 @@
 #include "datatype/timestamp.h"
 #include "storage/lockdefs.h"
 
-/* Reference limit: "q_" / "a_" + name must fit the table names we build. */
-#define PGMQ_MAX_NAME_LEN 47
+#include "name_rules.h"		/* PGMQ_MAX_NAME_LEN */
 
 /*
  * How to build one kept plan: SQL text with %1$s = pgmq."q_<name>" and

@@ -22,8 +22,10 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "miscadmin.h"
 #include "catalog/namespace.h"
 #include "nodes/makefuncs.h"
+#include "utils/acl.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -93,6 +95,23 @@ plan_cache_reset(PgmqCacheEntry *entry, Oid relid)
 }
 
 /*
+ * RangeVarGetRelidExtended callback, run before the queue table is locked
+ * (as LOCK TABLE does): a role with no privilege at all on the table gets
+ * the same "permission denied" it would get from the table later, but
+ * without taking or waiting for a lock on a queue it may not use.
+ */
+static void
+check_any_privilege(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
+{
+	if (!OidIsValid(relid))
+		return;
+	if (pg_class_aclmask(relid, GetUserId(),
+						 ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_DELETE,
+						 ACLMASK_ANY) == 0)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, rv->relname);
+}
+
+/*
  * Resolve queue_name argument argno for one call: check the name, lock
  * pgmq.q_<name> in mode (RangeVarGetRelid re-checks after locking, so a
  * concurrent drop is seen), and find or make its cache entry.  An unknown
@@ -126,7 +145,7 @@ pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
 
 	snprintf(relname, sizeof(relname), "q_%s", q->name);
 	relid = RangeVarGetRelidExtended(makeRangeVar("pgmq", relname, -1),
-									 mode, RVR_MISSING_OK, NULL, NULL);
+									 mode, RVR_MISSING_OK, check_any_privilege, NULL);
 	if (!OidIsValid(relid) && missing_ok)
 		return false;
 	if (!OidIsValid(relid))

@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -36,6 +37,17 @@ static const PgmqPlanSpec purge_spec = {
 	"DELETE FROM %1$s", 0, {0}
 };
 
+/* Refuse to create or drop a queue (what: "create"/"drop") in a read-only transaction. */
+static void
+require_read_write(const char *what, const char *name)
+{
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s queue \"%s\" in a read-only transaction", what, name),
+				 errhint("Queues are created and dropped in a read-write transaction on the primary server.")));
+}
+
 /* Take the per-name lock and refresh the catalog view after waiting for it. */
 static void
 lock_queue_name(const char *name)
@@ -44,12 +56,35 @@ lock_queue_name(const char *name)
 	AcceptInvalidationMessages();
 }
 
+/* The quoted, qualified name of the msg_id sequence of qtable. */
+static char *
+queue_sequence(const char *qtable)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	bool		isnull;
+	char	   *seq;
+
+	values[0] = CStringGetTextDatum(qtable);
+	pgmq_run_sql("SELECT pg_catalog.pg_get_serial_sequence($1, 'msg_id')",
+				 SPI_OK_SELECT, 1, types, values, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "pgmq: no identity sequence for %s", qtable);
+	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		elog(ERROR, "pgmq: no identity sequence for %s", qtable);
+	seq = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SPI_freetuptable(SPI_tuptable);
+	return seq;
+}
+
 /* Create the q_ table with its read index, if it does not exist. */
 static void
 create_queue_table(const char *name, bool unlogged)
 {
 	char	   *qtable = pgmq_qualified_table("q", name);
 	char	   *idx = psprintf("q_%s_vt_idx", name);
+	char	   *seq;
 
 	pgmq_run_sql(psprintf("CREATE %sTABLE %s ("
 						  " msg_id bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY,"
@@ -62,10 +97,24 @@ create_queue_table(const char *name, bool unlogged)
 						  ") WITH (" PGMQ_QUEUE_STORAGE ")",
 						  unlogged ? "UNLOGGED " : "", qtable),
 				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
+
+	/*
+	 * PostgreSQL 15 makes the identity sequence of an unlogged table
+	 * unlogged too, so a crash would reset it to 1 and new messages would
+	 * reuse msg_ids still present in the (logged) archive table.  A logged
+	 * sequence keeps counting after a crash (one WAL record per 32 sends).
+	 */
+	seq = queue_sequence(qtable);
+	if (unlogged)
+		pgmq_run_sql(psprintf("ALTER SEQUENCE %s SET LOGGED", seq),
+					 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
 	pgmq_run_sql(psprintf("CREATE INDEX %s ON %s (vt, msg_id)",
 						  quote_identifier(idx), qtable),
 				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
+	/* pg_monitor reads every queue; metrics also reads the sequence */
 	pgmq_run_sql(psprintf("GRANT SELECT ON %s TO pg_monitor", qtable),
+				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
+	pgmq_run_sql(psprintf("GRANT SELECT ON SEQUENCE %s TO pg_monitor", seq),
 				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
 }
 
@@ -125,6 +174,7 @@ create_queue(FunctionCallInfo fcinfo, bool unlogged)
 	char		name[NAMEDATALEN];
 
 	pgmq_name_arg(fcinfo, 0, name);
+	require_read_write("create", name);
 	lock_queue_name(name);
 	pgmq_connect();
 	if (!OidIsValid(pgmq_table_oid("q", name)))
@@ -163,6 +213,7 @@ drop_queue(FunctionCallInfo fcinfo)
 	Datum		values[1];
 
 	pgmq_name_arg(fcinfo, 0, name);
+	require_read_write("drop", name);
 	lock_queue_name(name);
 	pgmq_connect();
 	qrel = pgmq_table_oid("q", name);

@@ -14,42 +14,39 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "name_rules.h"
 #include "pgmq.h"
 
 /*
  * Check a queue name and write its lower-cased form to out (NAMEDATALEN
  * bytes).  Raises a class-42 error for anything but the allowed alphabet.
+ * The rule itself is pgmq_name_check() (name_rules.c).
  */
 void
 pgmq_check_name(const char *name, char *out)
 {
-	size_t		len = strlen(name);
-	size_t		i;
-
-	if (len == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("queue name cannot be empty")));
-	if (len > PGMQ_MAX_NAME_LEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("queue name is too long, maximum length is %d characters",
-						PGMQ_MAX_NAME_LEN)));
-	for (i = 0; i < len; i++)
+	switch (pgmq_name_check(name, strlen(name), out))
 	{
-		unsigned char c = (unsigned char) name[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')
-			out[i] = (char) c;
-		else if (c >= 'A' && c <= 'Z')
-			out[i] = (char) (c - 'A' + 'a');
-		else
+		case PGMQ_NAME_OK:
+			return;
+		case PGMQ_NAME_EMPTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("queue name cannot be empty")));
+			break;
+		case PGMQ_NAME_TOO_LONG:
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("queue name is too long, maximum length is %d characters",
+							PGMQ_MAX_NAME_LEN)));
+			break;
+		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_NAME),
 					 errmsg("invalid queue name \"%s\"", name),
 					 errdetail("Queue names may contain only ASCII letters, digits, \"_\" and \"-\".")));
+			break;
 	}
-	out[len] = '\0';
 }
 
 /*

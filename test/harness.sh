@@ -36,7 +36,7 @@ PG_CONFIG="$PGBIN/pg_config"
 PYTHON="${PGMQ_PYTHON:-/usr/bin/python3}"
 KEEP="${PGMQ_KEEP_CLUSTER:-0}"
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-partman libipc-run-perl
-          python3-psycopg build-essential gnuplot-nox)
+          python3-psycopg build-essential gnuplot-nox clang-14 libclang-rt-14-dev)
 # Node.js and npm run the third-party client suite (test/extra/clients.sh);
 # Debian's packages only when the machine has no node/npm of its own.
 if [[ "$MODE" == test ]] && ! { command -v node && command -v npm; } >/dev/null; then
