@@ -70,7 +70,8 @@ CREATE VIEW pg_temp.api AS
 SELECT p.oid AS fn, p.oid::regprocedure::text AS signature
   FROM pg_proc p
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
-  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgmq';
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgmq'
+ WHERE p.proname NOT LIKE '\_%';  -- internal helpers (pgmq._*) are not client API
 
 -- A valid value for an argument, as a typed SQL literal.  Names first (a
 -- new function's arguments mostly share these names), then types.
