@@ -11,7 +11,7 @@
  * 3. A deterministic pseudo-random sweep: every generated pattern and key
  *    that the checkers accept must get the same answer from the matcher and
  *    from the regular expression.
- * Prints "N passed, N failed" and exits non-zero on any failure.
+ * Prints the number of checks passed and failed; exits non-zero on any failure.
  */
 #include <regex.h>
 #include <stdint.h>
@@ -236,6 +236,6 @@ main(void)
 			  regex_match(pattern, key), "matcher == regex", pattern, key);
 	}
 
-	printf("%d passed, %d failed\n", passed, failed);
+	printf("routing unit test: %d checks passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
