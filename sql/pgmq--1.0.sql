@@ -429,3 +429,124 @@ REVOKE ALL ON FUNCTION pgmq._adopt_queue_tables() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmq._adopt_queue_tables() TO @extowner@;
 
 SELECT pgmq._adopt_queue_tables();
+
+-- Topics and insert notifications ---------------------------------------------
+-- (src/topics.c, src/routing.c, src/notify.c; docs/topics.md, docs/notify.md)
+
+-- Topic bindings: a queue gets every message sent with a routing key that
+-- matches one of its patterns.  Rows go with the queue's meta row.
+CREATE TABLE pgmq.topic_bindings (
+    pattern text NOT NULL,
+    queue_name character varying NOT NULL
+        REFERENCES pgmq.meta (queue_name) ON DELETE CASCADE,
+    bound_at timestamp with time zone NOT NULL DEFAULT pg_catalog.now(),
+    compiled_regex text NOT NULL,
+    CONSTRAINT topic_bindings_unique_pattern_queue UNIQUE (pattern, queue_name)
+);
+CREATE INDEX topic_bindings_queue_name_idx ON pgmq.topic_bindings (queue_name);
+SELECT pg_catalog.pg_extension_config_dump('pgmq.topic_bindings', '');
+
+-- Insert notifications: one row per queue that notifies its listeners.
+CREATE TABLE pgmq.notify_insert_throttle (
+    queue_name character varying NOT NULL UNIQUE
+        REFERENCES pgmq.meta (queue_name) ON DELETE CASCADE,
+    throttle_interval_ms integer NOT NULL DEFAULT 0
+        CHECK (throttle_interval_ms >= 0),
+    last_notified_at timestamp with time zone
+);
+SELECT pg_catalog.pg_extension_config_dump('pgmq.notify_insert_throttle', '');
+
+GRANT SELECT ON pgmq.topic_bindings, pgmq.notify_insert_throttle TO PUBLIC;
+GRANT SELECT ON pgmq.topic_bindings, pgmq.notify_insert_throttle TO pg_monitor;
+GRANT INSERT, UPDATE, DELETE ON pgmq.topic_bindings, pgmq.notify_insert_throttle
+    TO @extowner@;
+
+CREATE FUNCTION pgmq.validate_routing_key(routing_key text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pgmq_validate_routing_key' LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION pgmq.validate_topic_pattern(pattern text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pgmq_validate_topic_pattern' LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION pgmq.bind_topic(pattern text, queue_name text) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgmq_bind_topic' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.unbind_topic(pattern text, queue_name text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pgmq_unbind_topic' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.test_routing(routing_key text)
+    RETURNS TABLE (pattern text, queue_name text, compiled_regex text)
+    AS 'MODULE_PATHNAME', 'pgmq_test_routing' LANGUAGE C STABLE;
+
+CREATE FUNCTION pgmq.list_topic_bindings()
+    RETURNS TABLE (pattern text, queue_name text, bound_at timestamp with time zone,
+                   compiled_regex text)
+    AS 'MODULE_PATHNAME', 'pgmq_list_topic_bindings' LANGUAGE C STABLE;
+
+CREATE FUNCTION pgmq.list_topic_bindings(queue_name text)
+    RETURNS TABLE (pattern text, queue_name text, bound_at timestamp with time zone,
+                   compiled_regex text)
+    AS 'MODULE_PATHNAME', 'pgmq_list_topic_bindings_queue' LANGUAGE C STABLE;
+
+CREATE FUNCTION pgmq.send_topic(routing_key text, msg jsonb) RETURNS integer
+    AS 'MODULE_PATHNAME', 'pgmq_send_topic' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.send_topic(routing_key text, msg jsonb, delay integer)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'pgmq_send_topic_delay' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.send_topic(routing_key text, msg jsonb, headers jsonb,
+                                delay integer) RETURNS integer
+    AS 'MODULE_PATHNAME', 'pgmq_send_topic_headers_delay' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.send_batch_topic(routing_key text, msgs jsonb[])
+    RETURNS TABLE (queue_name text, msg_id bigint)
+    AS 'MODULE_PATHNAME', 'pgmq_send_batch_topic' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.send_batch_topic(routing_key text, msgs jsonb[], delay integer)
+    RETURNS TABLE (queue_name text, msg_id bigint)
+    AS 'MODULE_PATHNAME', 'pgmq_send_batch_topic_delay' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.send_batch_topic(routing_key text, msgs jsonb[],
+                                      delay timestamp with time zone)
+    RETURNS TABLE (queue_name text, msg_id bigint)
+    AS 'MODULE_PATHNAME', 'pgmq_send_batch_topic_at' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.send_batch_topic(routing_key text, msgs jsonb[], headers jsonb[])
+    RETURNS TABLE (queue_name text, msg_id bigint)
+    AS 'MODULE_PATHNAME', 'pgmq_send_batch_topic_headers' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.send_batch_topic(routing_key text, msgs jsonb[], headers jsonb[],
+                                      delay integer)
+    RETURNS TABLE (queue_name text, msg_id bigint)
+    AS 'MODULE_PATHNAME', 'pgmq_send_batch_topic_headers_delay' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.send_batch_topic(routing_key text, msgs jsonb[], headers jsonb[],
+                                      delay timestamp with time zone)
+    RETURNS TABLE (queue_name text, msg_id bigint)
+    AS 'MODULE_PATHNAME', 'pgmq_send_batch_topic_headers_at' LANGUAGE C VOLATILE;
+
+-- The AFTER INSERT trigger function enable_notify_insert puts on a queue table.
+CREATE FUNCTION pgmq.notify_queue_listeners() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pgmq_notify_queue_listeners' LANGUAGE C;
+
+CREATE FUNCTION pgmq.enable_notify_insert(queue_name text,
+                                          throttle_interval_ms integer DEFAULT 250)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'pgmq_enable_notify_insert' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.disable_notify_insert(queue_name text) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgmq_disable_notify_insert' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.update_notify_insert(queue_name text, throttle_interval_ms integer)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'pgmq_update_notify_insert' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.list_notify_insert_throttles()
+    RETURNS TABLE (queue_name text, throttle_interval_ms integer,
+                   last_notified_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT t.queue_name::pg_catalog.text, t.throttle_interval_ms, t.last_notified_at
+          FROM pgmq.notify_insert_throttle t
+         ORDER BY t.queue_name COLLATE pg_catalog."C"
+    $$;

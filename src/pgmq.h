@@ -91,6 +91,29 @@ extern void pgmq_acquire_name_lock(const char *name);
 /* partition.c: drop_queue's clean-up of pg_partman configuration */
 extern void pgmq_partman_forget(const char *name);
 
+/* send.c: the send path, shared with send_topic / send_batch_topic */
+typedef enum PgmqDelayKind
+{
+	PGMQ_DELAY_NONE,			/* visible at once */
+	PGMQ_DELAY_SECONDS,			/* integer seconds from now */
+	PGMQ_DELAY_AT				/* absolute timestamptz */
+} PgmqDelayKind;
+
+typedef struct PgmqSendArgs
+{
+	bool		batch;			/* msg and headers are jsonb[] */
+	Datum		msg;			/* jsonb, or jsonb[] when batch */
+	Datum		headers;		/* jsonb or jsonb[]; unused when headers_null */
+	bool		headers_null;
+	Datum		vt;				/* timestamptz the messages become visible */
+} PgmqSendArgs;
+
+extern void pgmq_send_message_args(FunctionCallInfo fcinfo, bool batch,
+								   int headers_arg, PgmqSendArgs *a);
+extern Datum pgmq_send_visible_at(FunctionCallInfo fcinfo, PgmqDelayKind kind,
+								  int argno);
+extern uint64 pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a);
+
 /* consume.c: shared with later read paths */
 extern const PgmqPlanSpec pgmq_read_spec;
 
