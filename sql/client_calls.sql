@@ -24,8 +24,9 @@ RESET client_min_messages;
 
 -- Every argument of every API function carries one of the names API.md gives.
 SELECT p.oid::regprocedure AS function, a.name AS unexpected_argument_name
-  FROM pg_proc p, unnest(p.proargnames) AS a(name)
+  FROM pg_proc p, unnest(p.proargnames) WITH ORDINALITY AS a(name, n)
  WHERE p.pronamespace = 'pgmq'::regnamespace
+   AND (p.proargmodes IS NULL OR p.proargmodes[a.n] IN ('i', 'b', 'v'))  -- inputs only
    AND p.proname IN ('create', 'create_non_partitioned', 'create_unlogged',
        'create_partitioned', 'drop_queue', 'purge_queue', 'detach_archive',
        'list_queues', 'metrics', 'metrics_all', 'validate_queue_name',
