@@ -7,8 +7,8 @@
  * answer against an independent statement of the rule, not only that the
  * validator does not crash: a finding is an abort() with a message.
  *
- * Adding a validator (e.g. the routing-key and topic-pattern checks of
- * src/routing.c): write a fuzz_<what>(const uint8_t *, size_t) below that
+ * Targets: queue names (src/name_rules.c), routing keys and topic patterns
+ * (src/routing.c).  Adding a validator: write a fuzz_<what>(const uint8_t *, size_t) below that
  * checks its properties and add one line to the targets[] table.  Existing
  * corpus files keep pointing at the same targets as long as new lines are
  * appended at the end.
@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "name_rules.h"
+#include "routing.h"
 
 #define CHECK(cond, what) \
 	do { \
@@ -112,6 +113,108 @@ fuzz_name(const uint8_t *data, size_t size)
 	free(upper);
 }
 
+/* A routing-key byte, stated independently of routing.c. */
+static int
+key_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/*
+ * The word structure shared by keys and patterns: 1..255 bytes, dot-separated
+ * words, none empty (so no dot at either end and no two dots in a row), each
+ * word either plain key characters or, when wildcards is set, exactly "*" or
+ * exactly "#".
+ */
+static int
+words_ok(const char *s, size_t len, int wildcards)
+{
+	size_t		start = 0;
+	size_t		i;
+
+	if (len == 0 || len > PGMQ_ROUTING_MAX_LEN)
+		return 0;
+	for (i = 0; i <= len; i++)
+	{
+		if (i < len && s[i] != '.')
+			continue;
+		if (i == start)
+			return 0;			/* empty word */
+		if (wildcards && i - start == 1 && (s[start] == '*' || s[start] == '#'))
+		{
+			/* a lone wildcard word */
+		}
+		else
+		{
+			size_t		j;
+
+			for (j = start; j < i; j++)
+				if (!key_char((unsigned char) s[j]))
+					return 0;
+		}
+		start = i + 1;
+	}
+	return 1;
+}
+
+/*
+ * Routing keys: accepted exactly per the stated rule; an accepted key is also
+ * a valid pattern that matches itself, and "#" matches it.
+ */
+static void
+fuzz_routing_key(const uint8_t *data, size_t size)
+{
+	char	   *in = malloc(size ? size : 1);
+	const char *why = NULL;
+	bool		ok;
+
+	memcpy(in, data, size);
+	ok = pgmq_routing_key_check(in, size, &why);
+	CHECK(ok == (bool) words_ok(in, size, 0), "routing key: accepted/refused against the rule");
+	CHECK(ok || why != NULL, "routing key: refused without a reason");
+	if (ok)
+	{
+		CHECK(pgmq_topic_pattern_check(in, size, NULL), "routing key: valid key is not a valid pattern");
+		CHECK(pgmq_topic_match(in, size, in, size), "routing key: key does not match itself");
+		CHECK(pgmq_topic_match("#", 1, in, size), "routing key: \"#\" does not match it");
+	}
+	free(in);
+}
+
+/*
+ * Topic patterns: accepted exactly per the stated rule; the regular
+ * expression of an accepted pattern fits PGMQ_ROUTING_REGEX_SIZE and is
+ * anchored; a pattern of plain words matches itself; "*" never matches a
+ * two-word key.
+ */
+static void
+fuzz_topic_pattern(const uint8_t *data, size_t size)
+{
+	char	   *in = malloc(size ? size : 1);
+	char	   *buf = malloc(PGMQ_ROUTING_REGEX_SIZE);
+	const char *why = NULL;
+	bool		ok;
+
+	memcpy(in, data, size);
+	ok = pgmq_topic_pattern_check(in, size, &why);
+	CHECK(ok == (bool) words_ok(in, size, 1), "pattern: accepted/refused against the rule");
+	CHECK(ok || why != NULL, "pattern: refused without a reason");
+	if (ok)
+	{
+		size_t		n = pgmq_topic_pattern_regex(in, size, buf, PGMQ_ROUTING_REGEX_SIZE);
+
+		CHECK(n < PGMQ_ROUTING_REGEX_SIZE, "pattern: regex does not fit PGMQ_ROUTING_REGEX_SIZE");
+		CHECK(n >= 2 && buf[0] == '^' && buf[n - 1] == '$' && buf[n] == '\0',
+			  "pattern: regex is not anchored and terminated");
+		if (words_ok(in, size, 0))
+			CHECK(pgmq_topic_match(in, size, in, size), "pattern: plain pattern does not match itself");
+		CHECK(!pgmq_topic_match("*", 1, "a.b", 3), "pattern: \"*\" matches two words");
+	}
+	free(in);
+	free(buf);
+}
+
 typedef struct FuzzTarget
 {
 	const char *name;
@@ -121,6 +224,8 @@ typedef struct FuzzTarget
 /* Append new validators at the end (see the comment at the top). */
 static const FuzzTarget targets[] = {
 	{"queue_name", fuzz_name},
+	{"routing_key", fuzz_routing_key},
+	{"topic_pattern", fuzz_topic_pattern},
 };
 
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
