@@ -182,3 +182,33 @@ CREATE FUNCTION pgmq.archive(queue_name text, msg_id bigint) RETURNS boolean
 
 CREATE FUNCTION pgmq.archive(queue_name text, msg_ids bigint[]) RETURNS SETOF bigint
     AS 'MODULE_PATHNAME', 'pgmq_archive_ids' LANGUAGE C VOLATILE;
+
+-- FIFO message groups ----------------------------------------------------------
+-- The group of a message is headers->>'x-pgmq-group' (none: the default group).
+-- See docs/fifo.md.
+
+CREATE FUNCTION pgmq.read_grouped(queue_name text, vt integer, qty integer)
+    RETURNS SETOF pgmq.message_record
+    AS 'MODULE_PATHNAME', 'pgmq_read_grouped' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.read_grouped_with_poll(queue_name text, vt integer, qty integer,
+                                            max_poll_seconds integer DEFAULT 5,
+                                            poll_interval_ms integer DEFAULT 100)
+    RETURNS SETOF pgmq.message_record
+    AS 'MODULE_PATHNAME', 'pgmq_read_grouped_with_poll' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.read_grouped_rr(queue_name text, vt integer, qty integer)
+    RETURNS SETOF pgmq.message_record
+    AS 'MODULE_PATHNAME', 'pgmq_read_grouped_rr' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.read_grouped_rr_with_poll(queue_name text, vt integer, qty integer,
+                                               max_poll_seconds integer DEFAULT 5,
+                                               poll_interval_ms integer DEFAULT 100)
+    RETURNS SETOF pgmq.message_record
+    AS 'MODULE_PATHNAME', 'pgmq_read_grouped_rr_with_poll' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.create_fifo_index(queue_name text) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgmq_create_fifo_index' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.create_fifo_indexes_all() RETURNS void
+    AS 'MODULE_PATHNAME', 'pgmq_create_fifo_indexes_all' LANGUAGE C VOLATILE;

@@ -40,6 +40,17 @@ typedef struct PgmqPlanSpec
 
 struct PgmqCacheEntry;
 
+/*
+ * Facts about one queue that a read path needs on every call, cached with the
+ * queue's kept plans and cleared with them (by any relcache invalidation of
+ * the queue table).  Each module fills its own fields on first use.
+ */
+typedef struct PgmqQueueState
+{
+	bool		fifo_known;		/* has_fifo_index below is filled in */
+	bool		has_fifo_index; /* q_<name>_fifo_idx exists (fifo.c) */
+} PgmqQueueState;
+
 /* A queue resolved for one call: validated name, locked table, cache entry. */
 typedef struct PgmqQueue
 {
@@ -63,6 +74,7 @@ extern void pgmq_open_queue(FunctionCallInfo fcinfo, int argno, LOCKMODE mode,
 extern bool pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok);
 extern SPIPlanPtr pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec);
 extern void pgmq_plan_cache_forget(const char *name);
+extern PgmqQueueState *pgmq_queue_state(PgmqQueue *q);
 
 /* spi_util.c */
 extern void pgmq_connect(void);

@@ -15,6 +15,10 @@
  *	- The relcache callback only marks entries invalid; plans are freed on the
  *	  next fetch, outside the callback.  SPI_plan_is_valid() is checked on
  *	  every fetch as well, as ri_triggers.c does.
+ *	- An entry's PgmqQueueState (facts read paths need on every call, such as
+ *	  whether the queue has its fifo index) is cleared whenever its plans are,
+ *	  so CacheInvalidateRelcacheByRelid() on the queue table makes every
+ *	  backend look them up again.
  */
 #include "postgres.h"
 
@@ -37,6 +41,7 @@ typedef struct PgmqCacheEntry
 	int			nplans;
 	const PgmqPlanSpec *specs[PGMQ_MAX_PLANS];
 	SPIPlanPtr	plans[PGMQ_MAX_PLANS];
+	PgmqQueueState state;		/* cleared whenever the plans are */
 } PgmqCacheEntry;
 
 static HTAB *plan_cache = NULL;
@@ -87,6 +92,7 @@ plan_cache_reset(PgmqCacheEntry *entry, Oid relid)
 	entry->nplans = 0;
 	entry->qrelid = relid;
 	entry->valid = true;
+	memset(&entry->state, 0, sizeof(entry->state));
 }
 
 /*
@@ -141,6 +147,7 @@ pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
 		entry->atable = pgmq_qualified_table("a", q->name);
 		entry->qrelid = relid;
 		entry->valid = true;
+		memset(&entry->state, 0, sizeof(entry->state));
 		MemoryContextSwitchTo(old);
 	}
 	else if (!entry->valid || entry->qrelid != relid)
@@ -191,6 +198,16 @@ pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec)
 	entry->plans[entry->nplans] = plan;
 	entry->nplans++;
 	return plan;
+}
+
+/*
+ * The cached state of open queue q: zeroed (nothing known) after every
+ * invalidation, filled in by the modules that use it.
+ */
+PgmqQueueState *
+pgmq_queue_state(PgmqQueue *q)
+{
+	return &q->entry->state;
 }
 
 /* Forget a queue's plans (drop_queue calls this after dropping its tables). */
