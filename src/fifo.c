@@ -36,6 +36,11 @@
  * hidden once we commit).  A reader whose transaction stays open holds its
  * groups until it ends; a rollback undoes vt and read_ct and frees them.
  *
+ * With a dead-letter policy, a walked message that has been read max_read_ct
+ * times is a dead letter: it does not end the group's run, is not taken, and
+ * is moved to the dead-letter queue (dead_letter.c) in the same call; so a
+ * poison message at the head no longer holds back its group.
+ *
  * The promise holds among grouped readers.  read or pop on the same queue, or
  * changing messages one has not read (set_vt, delete, archive by id), step
  * outside it: step 4 then skips what such a writer hid or removed.
@@ -145,6 +150,9 @@ typedef struct FifoGroup
 	int			maxrows;
 	int64	   *ids;			/* ... in msg_id order */
 	int			taken;			/* how many of them the batch takes */
+	int			npoison;		/* walked messages read max_read_ct times ... */
+	int			maxpoison;
+	int64	   *poison;			/* ... which the read moves to the dead-letter queue */
 } FifoGroup;
 
 /* One grouped read attempt. */
@@ -154,7 +162,8 @@ typedef struct FifoRead
 	TimestampTz now;
 	int32		vt;
 	int32		qty;
-	int32		max_read_ct;	/* messages read this often are not taken */
+	PgmqDeadLetter *dl;			/* the queue's dead-letter policy, or NULL */
+	int32		max_read_ct;	/* messages read this often are dead letters */
 	int			ncand;			/* candidate heads, oldest first */
 	char	  **cand_grp;
 	int64	   *cand_head;
@@ -319,6 +328,7 @@ walk_groups(FifoRead *fr, FifoGroup **gs, int n, int window)
 		int			gi = (int) DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull)) - 1;
 		int64		id = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
 		TimestampTz vt = DatumGetTimestampTz(SPI_getbinval(tup, td, 3, &isnull));
+		int32		read_ct = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
 		FifoGroup  *g = todo[gi];
 
 		seen[gi]++;
@@ -330,13 +340,25 @@ walk_groups(FifoRead *fr, FifoGroup **gs, int n, int window)
 			g->ended = true;
 			continue;
 		}
+		g->last_id = id;
+		if (read_ct >= fr->max_read_ct)
+		{
+			/* a dead letter: moved, and no longer holds back its group */
+			if (g->npoison == g->maxpoison)
+			{
+				g->maxpoison = Max(8, g->maxpoison * 2);
+				g->poison = g->poison ? repalloc(g->poison, sizeof(int64) * g->maxpoison)
+					: palloc(sizeof(int64) * g->maxpoison);
+			}
+			g->poison[g->npoison++] = id;
+			continue;
+		}
 		if (g->nrows == g->maxrows)
 		{
 			g->maxrows *= 2;
 			g->ids = repalloc(g->ids, sizeof(int64) * g->maxrows);
 		}
 		g->ids[g->nrows++] = id;
-		g->last_id = id;
 	}
 	SPI_freetuptable(SPI_tuptable);
 	for (i = 0; i < ntodo; i++)
@@ -424,6 +446,30 @@ choose_rr(FifoRead *fr)
 	}
 }
 
+/* Move the dead letters met in the walks of all locked groups. */
+static void
+move_poison(FifoRead *fr)
+{
+	int64	   *ids;
+	int			n = 0;
+	int			i;
+
+	if (fr->dl == NULL)
+		return;
+	for (i = 0; i < fr->ngroups; i++)
+		n += fr->groups[i].npoison;
+	if (n == 0)
+		return;
+	ids = palloc(sizeof(int64) * n);
+	n = 0;
+	for (i = 0; i < fr->ngroups; i++)
+	{
+		memcpy(ids + n, fr->groups[i].poison, sizeof(int64) * fr->groups[i].npoison);
+		n += fr->groups[i].npoison;
+	}
+	pgmq_dead_letter_ids(fr->q, fr->dl, ids, n, fr->now);
+}
+
 /* Step 4: take the picked messages and append them to the result. */
 static uint64
 take_picked(FifoRead *fr, FunctionCallInfo fcinfo)
@@ -448,13 +494,19 @@ static uint64
 read_grouped_once(FunctionCallInfo fcinfo, PgmqQueue *q, const FifoArgs *fa, bool rr)
 {
 	FifoRead	fr;
+	PgmqDeadLetter dl;
 
 	memset(&fr, 0, sizeof(fr));
 	fr.q = q;
-	fr.now = GetCurrentTimestamp();
 	fr.vt = fa->vt;
 	fr.qty = fa->qty;
 	fr.max_read_ct = PG_INT32_MAX;
+	if (pgmq_dead_letter_open(q, &dl))
+	{
+		fr.dl = &dl;
+		fr.max_read_ct = dl.max_read_ct;
+	}
+	fr.now = GetCurrentTimestamp();
 	fr.picked = palloc(sizeof(int64) * fa->qty);
 
 	find_heads(&fr);
@@ -464,6 +516,7 @@ read_grouped_once(FunctionCallInfo fcinfo, PgmqQueue *q, const FifoArgs *fa, boo
 		choose_rr(&fr);
 	else
 		choose_grouped(&fr);
+	move_poison(&fr);
 	return take_picked(&fr, fcinfo);
 }
 

@@ -49,6 +49,9 @@ typedef struct PgmqQueueState
 {
 	bool		fifo_known;		/* has_fifo_index below is filled in */
 	bool		has_fifo_index; /* q_<name>_fifo_idx exists (fifo.c) */
+	bool		dlq_known;		/* the dead-letter policy below is filled in */
+	int32		dlq_max_read_ct;	/* 0: no policy (dead_letter.c) */
+	char		dlq_name[NAMEDATALEN];
 } PgmqQueueState;
 
 /* A queue resolved for one call: validated name, locked table, cache entry. */
@@ -94,6 +97,20 @@ extern void pgmq_acquire_name_lock(const char *name);
 
 /* consume.c: shared with later read paths */
 extern const PgmqPlanSpec pgmq_read_spec;
+
+/* dead_letter.c: a queue's dead-letter policy, opened for one read */
+typedef struct PgmqDeadLetter
+{
+	PgmqQueue	dlq;			/* the dead-letter queue, locked */
+	int32		max_read_ct;	/* messages read this often are moved */
+} PgmqDeadLetter;
+
+extern bool pgmq_dead_letter_open(PgmqQueue *q, PgmqDeadLetter *dl);
+extern uint64 pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q,
+									PgmqDeadLetter *dl, int32 qty, int32 vt,
+									Datum conditional);
+extern uint64 pgmq_dead_letter_ids(PgmqQueue *q, PgmqDeadLetter *dl,
+								   const int64 *ids, int n, TimestampTz now);
 
 /* wakeup.c */
 extern void pgmq_wakeup_init(void);
