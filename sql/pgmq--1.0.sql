@@ -428,7 +428,6 @@ $$;
 REVOKE ALL ON FUNCTION pgmq._adopt_queue_tables() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmq._adopt_queue_tables() TO @extowner@;
 
-SELECT pgmq._adopt_queue_tables();
 
 -- Topics and insert notifications ---------------------------------------------
 -- (src/topics.c, src/routing.c, src/notify.c; docs/topics.md, docs/notify.md)
@@ -550,3 +549,37 @@ CREATE FUNCTION pgmq.list_notify_insert_throttles()
           FROM pgmq.notify_insert_throttle t
          ORDER BY t.queue_name COLLATE pg_catalog."C"
     $$;
+
+-- FIFO message groups ----------------------------------------------------------
+-- The group of a message is headers->>'x-pgmq-group' (none: the default group).
+-- See docs/fifo.md.
+
+CREATE FUNCTION pgmq.read_grouped(queue_name text, vt integer, qty integer)
+    RETURNS SETOF pgmq.message_record
+    AS 'MODULE_PATHNAME', 'pgmq_read_grouped' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.read_grouped_with_poll(queue_name text, vt integer, qty integer,
+                                            max_poll_seconds integer DEFAULT 5,
+                                            poll_interval_ms integer DEFAULT 100)
+    RETURNS SETOF pgmq.message_record
+    AS 'MODULE_PATHNAME', 'pgmq_read_grouped_with_poll' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.read_grouped_rr(queue_name text, vt integer, qty integer)
+    RETURNS SETOF pgmq.message_record
+    AS 'MODULE_PATHNAME', 'pgmq_read_grouped_rr' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.read_grouped_rr_with_poll(queue_name text, vt integer, qty integer,
+                                               max_poll_seconds integer DEFAULT 5,
+                                               poll_interval_ms integer DEFAULT 100)
+    RETURNS SETOF pgmq.message_record
+    AS 'MODULE_PATHNAME', 'pgmq_read_grouped_rr_with_poll' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.create_fifo_index(queue_name text) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgmq_create_fifo_index' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.create_fifo_indexes_all() RETURNS void
+    AS 'MODULE_PATHNAME', 'pgmq_create_fifo_indexes_all' LANGUAGE C VOLATILE;
+
+-- Last: register queue tables already in schema pgmq (src/partition.c's
+-- adoption; docs/migration.md).
+SELECT pgmq._adopt_queue_tables();

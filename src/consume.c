@@ -10,6 +10,10 @@
  * delayed have vt > now and so lie outside the scanned index range: a read
  * never walks them, however many there are.
  *
+ * A queue with a dead-letter policy reads through dead_letter.c instead (the
+ * same plan shape, plus the move of poison messages); queues without one pay
+ * a cached flag test.
+ *
  * Ordering promise: messages come back in the order they became visible,
  * ties broken by msg_id; messages sent one after another without delay are
  * therefore read in send order.
@@ -93,22 +97,35 @@ read_args(FunctionCallInfo fcinfo, int condno, ReadArgs *ra)
 }
 
 /*
- * One read attempt on an open queue, while connected to SPI; the rows are
- * left in SPI_tuptable.  Returns how many messages were read.
+ * One read attempt on an open queue, while connected to SPI; the rows read
+ * go to the caller's tuplestore.  Returns how many messages were read.  A
+ * queue with a dead-letter policy reads through dead_letter.c, which moves
+ * poison messages instead of delivering them.
  */
 static uint64
-read_once(PgmqQueue *q, const ReadArgs *ra)
+read_once(FunctionCallInfo fcinfo, PgmqQueue *q, const ReadArgs *ra)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	Datum		values[4];
+	uint64		n;
+	PgmqDeadLetter dl;
 
+	if (pgmq_dead_letter_open(q, &dl))
+		return pgmq_dead_letter_read(fcinfo, q, &dl, ra->qty, ra->vt,
+									 ra->conditional ? JsonbPGetDatum(ra->conditional) : (Datum) 0);
 	values[0] = Int32GetDatum(ra->qty);
 	values[1] = TimestampTzGetDatum(now + (TimestampTz) ra->vt * USECS_PER_SEC);
 	values[2] = TimestampTzGetDatum(now);
 	if (ra->conditional == NULL)
-		return pgmq_run(q, &pgmq_read_spec, values, NULL);
-	values[3] = JsonbPGetDatum(ra->conditional);
-	return pgmq_run(q, &read_cond_spec, values, NULL);
+		n = pgmq_run(q, &pgmq_read_spec, values, NULL);
+	else
+	{
+		values[3] = JsonbPGetDatum(ra->conditional);
+		n = pgmq_run(q, &read_cond_spec, values, NULL);
+	}
+	pgmq_emit_rows(fcinfo);
+	SPI_freetuptable(SPI_tuptable);
+	return n;
 }
 
 /* pgmq.read(queue_name text, vt integer, qty integer, conditional jsonb DEFAULT '{}') */
@@ -122,8 +139,7 @@ pgmq_read(PG_FUNCTION_ARGS)
 	read_args(fcinfo, 3, &ra);
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	pgmq_connect();
-	read_once(&q, &ra);
-	pgmq_emit_rows(fcinfo);
+	read_once(fcinfo, &q, &ra);
 	pgmq_finish();
 	return (Datum) 0;
 }
@@ -154,12 +170,8 @@ pgmq_read_with_poll(PG_FUNCTION_ARGS)
 	deadline = GetCurrentTimestamp() + (TimestampTz) max_poll_seconds * USECS_PER_SEC;
 
 	pgmq_connect();
-	while (read_once(&q, &ra) == 0 && GetCurrentTimestamp() < deadline)
-	{
-		SPI_freetuptable(SPI_tuptable);
+	while (read_once(fcinfo, &q, &ra) == 0 && GetCurrentTimestamp() < deadline)
 		pgmq_wait_for_messages(&q, deadline, poll_interval_ms);
-	}
-	pgmq_emit_rows(fcinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }

@@ -4,8 +4,13 @@
  *
  * Read-only: queues are opened with AccessShareLock, so both work on a hot
  * standby.  There, metrics_all leaves out unlogged queues (PostgreSQL cannot
- * read unlogged tables during recovery; metrics() of one raises that error).  total_messages is the identity sequence's last value, i.e. how
- * many messages were ever sent to the queue.
+ * read unlogged tables during recovery; metrics() of one raises that error).
+ * total_messages is the identity sequence's last value, i.e. how many
+ * messages were ever sent to the queue.
+ *
+ * pgmq.metrics_result has 7 columns at version 1.0 and 8 from 1.1 on (the
+ * 8th, dead_lettered, sums pgmq.dead_letter_counts); the library fills
+ * whichever the installed type has, so it serves both versions.
  */
 #include "postgres.h"
 
@@ -22,35 +27,57 @@
 PG_FUNCTION_INFO_V1(pgmq_metrics);
 PG_FUNCTION_INFO_V1(pgmq_metrics_all);
 
-#define METRICS_NATTS 7
+#define METRICS_NATTS_1_0 7
+#define METRICS_NATTS 8
+
+#define METRICS_SQL(extra) \
+	"SELECT pg_catalog.count(*)," \
+	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.max(enqueued_at)))::int," \
+	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.min(enqueued_at)))::int," \
+	" COALESCE(pg_catalog.pg_sequence_last_value(" \
+	"   pg_catalog.pg_get_serial_sequence('%1$s', 'msg_id')::pg_catalog.regclass), 0)," \
+	" pg_catalog.now()," \
+	" pg_catalog.count(*) FILTER (WHERE vt OPERATOR(pg_catalog.<=) $1)" extra \
+	" FROM %1$s"
 
 static const PgmqPlanSpec metrics_spec = {
-	"SELECT pg_catalog.count(*),"
-	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.max(enqueued_at)))::int,"
-	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.min(enqueued_at)))::int,"
-	" COALESCE(pg_catalog.pg_sequence_last_value("
-	"   pg_catalog.pg_get_serial_sequence('%1$s', 'msg_id')::pg_catalog.regclass), 0),"
-	" pg_catalog.now(),"
-	" pg_catalog.count(*) FILTER (WHERE vt OPERATOR(pg_catalog.<=) $1)"
-	" FROM %1$s",
-	1, {TIMESTAMPTZOID}
+	METRICS_SQL(""), 1, {TIMESTAMPTZOID}
 };
 
+/* 1.1: the same plus how many messages the queue ($2) has dead-lettered */
+static const PgmqPlanSpec metrics_1_1_spec = {
+	METRICS_SQL(", (SELECT COALESCE(pg_catalog.sum(c.moved), 0)::bigint"
+				" FROM pgmq.dead_letter_counts c WHERE c.queue_name OPERATOR(pg_catalog.=) $2)"),
+	2, {TIMESTAMPTZOID, TEXTOID}
+};
+
+/* Check the installed pgmq.metrics_result: 7 or 8 columns. */
+static int
+metrics_natts(TupleDesc tupdesc)
+{
+	if (tupdesc->natts != METRICS_NATTS_1_0 && tupdesc->natts != METRICS_NATTS)
+		elog(ERROR, "pgmq: pgmq.metrics_result has %d columns, expected %d or %d",
+			 tupdesc->natts, METRICS_NATTS_1_0, METRICS_NATTS);
+	return tupdesc->natts;
+}
+
 /*
- * Compute the metrics of open queue q into values/nulls (METRICS_NATTS
- * columns of pgmq.metrics_result).  Connected to SPI; every value but the
- * name is pass-by-value, so they outlive SPI_finish().
+ * Compute the metrics of open queue q into values/nulls (natts columns of
+ * pgmq.metrics_result).  Connected to SPI; every value but the name is
+ * pass-by-value, so they outlive SPI_finish().
  */
 static void
-queue_metrics(PgmqQueue *q, Datum *values, bool *nulls)
+queue_metrics(PgmqQueue *q, int natts, Datum *values, bool *nulls)
 {
-	Datum		now = pgmq_seconds_from_now(0);
+	Datum		args[2];
 	int			i;
 
-	pgmq_run(q, &metrics_spec, &now, NULL);
+	args[0] = pgmq_seconds_from_now(0);
+	args[1] = CStringGetTextDatum(q->name);
+	pgmq_run(q, natts == METRICS_NATTS ? &metrics_1_1_spec : &metrics_spec, args, NULL);
 	if (SPI_processed != 1)
 		elog(ERROR, "pgmq: metrics query returned " UINT64_FORMAT " rows", SPI_processed);
-	for (i = 0; i < METRICS_NATTS - 1; i++)
+	for (i = 0; i < natts - 1; i++)
 		values[i + 1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 									  i + 1, &nulls[i + 1]);
 	nulls[0] = false;
@@ -70,7 +97,7 @@ pgmq_metrics(PG_FUNCTION_ARGS)
 		elog(ERROR, "pgmq: metrics must return a row type");
 	pgmq_open_queue(fcinfo, 0, AccessShareLock, &q);
 	pgmq_connect();
-	queue_metrics(&q, values, nulls);
+	queue_metrics(&q, metrics_natts(tupdesc), values, nulls);
 	pgmq_finish();
 	values[0] = CStringGetTextDatum(q.name);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
@@ -107,7 +134,7 @@ pgmq_metrics_all(PG_FUNCTION_ARGS)
 		if (RecoveryInProgress() &&
 			get_rel_persistence(q.qrelid) == RELPERSISTENCE_UNLOGGED)
 			continue;			/* unreadable on a standby: skip */
-		queue_metrics(&q, values, nulls);
+		queue_metrics(&q, metrics_natts(rsinfo->setDesc), values, nulls);
 		values[0] = CStringGetTextDatum(q.name);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -48,6 +48,20 @@ typedef struct PgmqPlanSpec
 
 struct PgmqCacheEntry;
 
+/*
+ * Facts about one queue that a read path needs on every call, cached with the
+ * queue's kept plans and cleared with them (by any relcache invalidation of
+ * the queue table).  Each module fills its own fields on first use.
+ */
+typedef struct PgmqQueueState
+{
+	bool		fifo_known;		/* has_fifo_index below is filled in */
+	bool		has_fifo_index; /* q_<name>_fifo_idx exists (fifo.c) */
+	bool		dlq_known;		/* the dead-letter policy below is filled in */
+	int32		dlq_max_read_ct;	/* 0: no policy (dead_letter.c) */
+	char		dlq_name[NAMEDATALEN];
+} PgmqQueueState;
+
 /* A queue resolved for one call: validated name, locked table, cache entry. */
 typedef struct PgmqQueue
 {
@@ -71,6 +85,7 @@ extern void pgmq_open_queue(FunctionCallInfo fcinfo, int argno, LOCKMODE mode,
 extern bool pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok);
 extern SPIPlanPtr pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec);
 extern void pgmq_plan_cache_forget(const char *name);
+extern PgmqQueueState *pgmq_queue_state(PgmqQueue *q);
 
 /* spi_util.c */
 extern void pgmq_connect(void);
@@ -116,6 +131,20 @@ extern uint64 pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a);
 
 /* consume.c: shared with later read paths */
 extern const PgmqPlanSpec pgmq_read_spec;
+
+/* dead_letter.c: a queue's dead-letter policy, opened for one read */
+typedef struct PgmqDeadLetter
+{
+	PgmqQueue	dlq;			/* the dead-letter queue, locked */
+	int32		max_read_ct;	/* messages read this often are moved */
+} PgmqDeadLetter;
+
+extern bool pgmq_dead_letter_open(PgmqQueue *q, PgmqDeadLetter *dl);
+extern uint64 pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q,
+									PgmqDeadLetter *dl, int32 qty, int32 vt,
+									Datum conditional);
+extern uint64 pgmq_dead_letter_ids(PgmqQueue *q, PgmqDeadLetter *dl,
+								   const int64 *ids, int n, TimestampTz now);
 
 /* wakeup.c */
 extern void pgmq_wakeup_init(void);

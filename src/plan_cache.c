@@ -18,6 +18,11 @@
  *	  statistics updates send those all the time): SPI_plan_is_valid() is
  *	  checked on every fetch, as ri_triggers.c does, and a stale plan is
  *	  rebuilt then.
+ *	- An entry's PgmqQueueState (facts read paths need on every call, such as
+ *	  whether the queue has its fifo index or a dead-letter policy) is cleared
+ *	  on every invalidation of the queue table, so
+ *	  CacheInvalidateRelcacheByRelid() on it makes every backend look them up
+ *	  again, while the plans stay.
  */
 #include "postgres.h"
 
@@ -42,6 +47,7 @@ typedef struct PgmqCacheEntry
 	int			nplans;
 	const PgmqPlanSpec *specs[PGMQ_MAX_PLANS];
 	SPIPlanPtr	plans[PGMQ_MAX_PLANS];
+	PgmqQueueState state;		/* cleared whenever the plans are */
 } PgmqCacheEntry;
 
 static HTAB *plan_cache = NULL;
@@ -92,6 +98,7 @@ plan_cache_reset(PgmqCacheEntry *entry, Oid relid)
 	entry->nplans = 0;
 	entry->qrelid = relid;
 	entry->valid = true;
+	memset(&entry->state, 0, sizeof(entry->state));
 }
 
 /*
@@ -163,6 +170,7 @@ pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
 		entry->atable = pgmq_qualified_table("a", q->name);
 		entry->qrelid = relid;
 		entry->valid = true;
+		memset(&entry->state, 0, sizeof(entry->state));
 		MemoryContextSwitchTo(old);
 	}
 	else if (entry->qrelid != relid)
@@ -172,9 +180,11 @@ pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
 		/*
 		 * Same table, but something about it changed (DDL, or just new
 		 * statistics from ANALYZE).  The kept plans check themselves
-		 * (SPI_plan_is_valid in pgmq_plan), so they stay.
+		 * (SPI_plan_is_valid in pgmq_plan), so they stay; the per-queue facts
+		 * are looked up again.
 		 */
 		entry->valid = true;
+		memset(&entry->state, 0, sizeof(entry->state));
 	}
 
 	q->qrelid = relid;
@@ -222,6 +232,16 @@ pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec)
 	entry->plans[entry->nplans] = plan;
 	entry->nplans++;
 	return plan;
+}
+
+/*
+ * The cached state of open queue q: zeroed (nothing known) after every
+ * invalidation, filled in by the modules that use it.
+ */
+PgmqQueueState *
+pgmq_queue_state(PgmqQueue *q)
+{
+	return &q->entry->state;
 }
 
 /* Forget a queue's plans (drop_queue calls this after dropping its tables). */

@@ -1,0 +1,653 @@
+/*
+ * fifo.c
+ *	  FIFO message groups: pgmq.read_grouped, pgmq.read_grouped_rr, their
+ *	  _with_poll forms, pgmq.create_fifo_index and pgmq.create_fifo_indexes_all.
+ *
+ * The group of a message is COALESCE(headers->>'x-pgmq-group', ''): a message
+ * without the header (or with an empty or JSON null one) is in the default
+ * group.  The head of a group is its message with the lowest msg_id, whatever
+ * its state.  A group is eligible when its head is visible (vt <= now) and
+ * not row-locked by another transaction.
+ *
+ * Protocol (the invariant that makes grouped reads race-free):
+ *	  a grouped reader takes messages of a group only while it holds the row
+ *	  lock of the group's head, taken with FOR UPDATE SKIP LOCKED after
+ *	  checking, on the latest row version, that the head is still visible.
+ *
+ * One read attempt is four short statements, each with a fresh snapshot in
+ * READ COMMITTED:
+ *	  1. heads:  the head of every group whose head is visible, oldest first
+ *				 (a skip scan over q_<name>_fifo_idx, one probe per group; a
+ *				 single sorted pass over the table when there is no index);
+ *	  2. lock:	 lock heads in that order, SKIP LOCKED (read_grouped: one at a
+ *				 time, as long as the batch needs more; read_grouped_rr: up to
+ *				 qty at once, as each locked group gives the batch at least
+ *				 one message).  The lock re-checks vt on the latest version,
+ *				 so a head another reader took, or deleted, since step 1 fails;
+ *	  3. walk:	 read each locked group from its head in msg_id order; the
+ *				 deliverable messages are the run of visible ones that starts
+ *				 at the head (the first hidden one ends the group);
+ *	  4. take:	 update the chosen messages (vt, read_ct, last_read_at) and
+ *				 return them in batch order.
+ * Step 3 starts after step 2 committed our head locks, so it sees everything
+ * every earlier holder of those groups committed: a previous reader's messages
+ * are in flight (hidden) or deleted.  While we hold a head, no other grouped
+ * reader takes anything from its group: it fails to lock the head (locked, or
+ * hidden once we commit).  A reader whose transaction stays open holds its
+ * groups until it ends; a rollback undoes vt and read_ct and frees them.
+ *
+ * With a dead-letter policy, a walked message that has been read max_read_ct
+ * times is a dead letter: it does not end the group's run, is not taken, and
+ * is moved to the dead-letter queue (dead_letter.c) in the same call; so a
+ * poison message at the head no longer holds back its group.
+ *
+ * The promise holds among grouped readers.  read or pop on the same queue, or
+ * changing messages one has not read (set_vt, delete, archive by id), step
+ * outside it: step 4 then skips what such a writer hid or removed.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/pg_type_d.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "pgmq.h"
+
+PG_FUNCTION_INFO_V1(pgmq_read_grouped);
+PG_FUNCTION_INFO_V1(pgmq_read_grouped_with_poll);
+PG_FUNCTION_INFO_V1(pgmq_read_grouped_rr);
+PG_FUNCTION_INFO_V1(pgmq_read_grouped_rr_with_poll);
+PG_FUNCTION_INFO_V1(pgmq_create_fifo_index);
+PG_FUNCTION_INFO_V1(pgmq_create_fifo_indexes_all);
+
+/* The group key of a row; the index expression is exactly this text. */
+#define GRP(t) \
+	"COALESCE(" t "headers OPERATOR(pg_catalog.->>) 'x-pgmq-group', '')"
+
+#define MESSAGE_COLUMNS "msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers"
+#define M_MESSAGE_COLUMNS \
+	"m.msg_id, m.read_ct, m.enqueued_at, m.last_read_at, m.vt, m.message, m.headers"
+
+/* 1. heads, with the fifo index: one index probe per group ($1 now). */
+static const PgmqPlanSpec heads_skip_spec = {
+	"WITH RECURSIVE g(grp, msg_id, vt) AS ("
+	" (SELECT " GRP("") ", msg_id, vt FROM %1$s ORDER BY " GRP("") ", msg_id LIMIT 1)"
+	" UNION ALL"
+	" SELECT n.grp, n.msg_id, n.vt FROM g CROSS JOIN LATERAL"
+	" (SELECT " GRP("m.") " AS grp, m.msg_id, m.vt FROM %1$s m"
+	"  WHERE " GRP("m.") " OPERATOR(pg_catalog.>) g.grp"
+	"  ORDER BY " GRP("m.") ", m.msg_id LIMIT 1) n)"
+	" SELECT grp, msg_id FROM g WHERE vt OPERATOR(pg_catalog.<=) $1 ORDER BY msg_id",
+	1, {TIMESTAMPTZOID}
+};
+
+/* 1. heads, without the index: one sorted pass over the table ($1 now). */
+static const PgmqPlanSpec heads_scan_spec = {
+	"SELECT grp, msg_id FROM (SELECT DISTINCT ON (" GRP("") ") " GRP("") " AS grp, msg_id, vt"
+	" FROM %1$s ORDER BY " GRP("") ", msg_id) h"
+	" WHERE vt OPERATOR(pg_catalog.<=) $1 ORDER BY msg_id",
+	1, {TIMESTAMPTZOID}
+};
+
+/*
+ * 2. lock up to $3 of the heads $1 above msg_id $4, oldest first, that are
+ * still visible at $2 and still the first message of their group.
+ */
+static const PgmqPlanSpec lock_heads_spec = {
+	"SELECT m.msg_id FROM %1$s m"
+	" WHERE m.msg_id OPERATOR(pg_catalog.=) ANY ($1)"
+	" AND m.msg_id OPERATOR(pg_catalog.>) $4"
+	" AND m.vt OPERATOR(pg_catalog.<=) $2"
+	" AND NOT EXISTS (SELECT 1 FROM %1$s e"
+	"  WHERE " GRP("e.") " OPERATOR(pg_catalog.=) " GRP("m.")
+	"  AND e.msg_id OPERATOR(pg_catalog.<) m.msg_id)"
+	" ORDER BY m.msg_id LIMIT $3 FOR UPDATE OF m SKIP LOCKED",
+	4, {INT8ARRAYOID, TIMESTAMPTZOID, INT4OID, INT8OID}
+};
+
+/*
+ * 3. walk: for the i-th group $1[i], up to $3 messages after msg_id $2[i],
+ * in msg_id order.
+ */
+static const PgmqPlanSpec walk_spec = {
+	"SELECT g.i, w.msg_id, w.vt, w.read_ct"
+	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS g(grp, after_id, i)"
+	" CROSS JOIN LATERAL (SELECT msg_id, vt, read_ct FROM %1$s"
+	"  WHERE " GRP("") " OPERATOR(pg_catalog.=) g.grp"
+	"  AND msg_id OPERATOR(pg_catalog.>) g.after_id"
+	"  ORDER BY " GRP("") ", msg_id LIMIT $3) w"
+	" ORDER BY g.i, w.msg_id",
+	3, {TEXTARRAYOID, INT8ARRAYOID, INT4OID}
+};
+
+/*
+ * 4. take messages $1 (in that order): hide them until $2, count the read at
+ * $3; skip any that is no longer visible or has been read $4 times.
+ */
+static const PgmqPlanSpec take_spec = {
+	"WITH u AS (UPDATE %1$s m SET vt = $2,"
+	" read_ct = m.read_ct OPERATOR(pg_catalog.+) 1, last_read_at = $3"
+	" FROM pg_catalog.unnest($1) WITH ORDINALITY AS p(id, n)"
+	" WHERE m.msg_id OPERATOR(pg_catalog.=) p.id"
+	" AND m.vt OPERATOR(pg_catalog.<=) $3 AND m.read_ct OPERATOR(pg_catalog.<) $4"
+	" RETURNING " M_MESSAGE_COLUMNS ", p.n)"
+	" SELECT " MESSAGE_COLUMNS " FROM u ORDER BY n",
+	4, {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
+};
+
+/* One locked group and the messages walked so far from its head. */
+typedef struct FifoGroup
+{
+	char	   *grp;			/* group key */
+	int64		head;			/* locked head msg_id */
+	int64		last_id;		/* last msg_id walked */
+	bool		ended;			/* no more deliverable messages after last_id */
+	int			nrows;			/* deliverable messages walked ... */
+	int			maxrows;
+	int64	   *ids;			/* ... in msg_id order */
+	int			taken;			/* how many of them the batch takes */
+	int			npoison;		/* walked messages read max_read_ct times ... */
+	int			maxpoison;
+	int64	   *poison;			/* ... which the read moves to the dead-letter queue */
+} FifoGroup;
+
+/* One grouped read attempt. */
+typedef struct FifoRead
+{
+	PgmqQueue  *q;
+	TimestampTz now;
+	int32		vt;
+	int32		qty;
+	PgmqDeadLetter *dl;			/* the queue's dead-letter policy, or NULL */
+	int32		max_read_ct;	/* messages read this often are dead letters */
+	int			ncand;			/* candidate heads, oldest first */
+	char	  **cand_grp;
+	int64	   *cand_head;
+	int			ngroups;		/* groups whose head we locked, oldest first */
+	FifoGroup  *groups;
+	int			npicked;		/* msg_ids the batch takes, in batch order */
+	int64	   *picked;
+} FifoRead;
+
+/* Arguments shared by the four entry points. */
+typedef struct FifoArgs
+{
+	int32		vt;
+	int32		qty;
+	TimestampTz deadline;		/* polling forms; 0 = read once */
+	int32		poll_interval_ms;
+} FifoArgs;
+
+/* A bigint[] Datum of n values. */
+static Datum
+int8_array(const int64 *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Int64GetDatum(v[i]);
+	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL,
+										   TYPALIGN_DOUBLE));
+}
+
+/* Name of the fifo index of queue name (unquoted). */
+static char *
+fifo_index_name(const char *name)
+{
+	return psprintf("q_%s_fifo_idx", name);
+}
+
+/* Whether open queue q has its fifo index (cached until invalidated). */
+static bool
+has_fifo_index(PgmqQueue *q)
+{
+	PgmqQueueState *st = pgmq_queue_state(q);
+
+	if (!st->fifo_known)
+	{
+		char	   *idxname = fifo_index_name(q->name);
+		Oid			idx = get_relname_relid(idxname, pgmq_namespace_oid(false));
+
+		st->has_fifo_index = OidIsValid(idx) &&
+			IndexGetRelation(idx, true) == q->qrelid;
+		st->fifo_known = true;
+		pfree(idxname);
+	}
+	return st->has_fifo_index;
+}
+
+/* Step 1: the visible heads of all groups, oldest first, into fr->cand_*. */
+static void
+find_heads(FifoRead *fr)
+{
+	Datum		now = TimestampTzGetDatum(fr->now);
+	uint64		i;
+
+	pgmq_run(fr->q, has_fifo_index(fr->q) ? &heads_skip_spec : &heads_scan_spec,
+			 &now, NULL);
+	fr->ncand = (int) SPI_processed;
+	fr->cand_grp = palloc(sizeof(char *) * Max(fr->ncand, 1));
+	fr->cand_head = palloc(sizeof(int64) * Max(fr->ncand, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+
+		fr->cand_grp[i] = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
+		fr->cand_head[i] = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc,
+													   2, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	fr->groups = palloc0(sizeof(FifoGroup) * Max(fr->ncand, 1));
+	fr->ngroups = 0;
+}
+
+/*
+ * Step 2: lock up to limit candidate heads above msg_id after, oldest first;
+ * each locked head becomes a group of fr.  Returns how many were locked.
+ */
+static int
+lock_heads(FifoRead *fr, int limit, int64 after)
+{
+	Datum		values[4];
+	uint64		i;
+	int			c = 0;
+	int			n;
+
+	values[0] = int8_array(fr->cand_head, fr->ncand);
+	values[1] = TimestampTzGetDatum(fr->now);
+	values[2] = Int32GetDatum(limit);
+	values[3] = Int64GetDatum(after);
+	pgmq_run(fr->q, &lock_heads_spec, values, NULL);
+	n = (int) SPI_processed;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+		FifoGroup  *g = &fr->groups[fr->ngroups++];
+
+		/* rows come back in msg_id order, as the candidates are */
+		while (c < fr->ncand && fr->cand_head[c] != id)
+			c++;
+		if (c == fr->ncand)
+			elog(ERROR, "pgmq: locked head " INT64_FORMAT " is not a candidate", id);
+		g->grp = fr->cand_grp[c];
+		g->head = id;
+		g->last_id = id - 1;
+		g->maxrows = 8;
+		g->ids = palloc(sizeof(int64) * g->maxrows);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/*
+ * Step 3: walk up to window more messages of each group in gs[0..n-1] that
+ * has not ended, appending the deliverable ones.
+ */
+static void
+walk_groups(FifoRead *fr, FifoGroup **gs, int n, int window)
+{
+	Datum	   *grps = palloc(sizeof(Datum) * n);
+	int64	   *after = palloc(sizeof(int64) * n);
+	FifoGroup **todo = palloc(sizeof(FifoGroup *) * n);
+	int		   *seen;
+	int			ntodo = 0;
+	Datum		values[3];
+	uint64		r;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (gs[i]->ended)
+			continue;
+		grps[ntodo] = CStringGetTextDatum(gs[i]->grp);
+		after[ntodo] = gs[i]->last_id;
+		todo[ntodo++] = gs[i];
+	}
+	if (ntodo == 0)
+		return;
+	values[0] = PointerGetDatum(construct_array(grps, ntodo, TEXTOID, -1, false,
+												TYPALIGN_INT));
+	values[1] = int8_array(after, ntodo);
+	values[2] = Int32GetDatum(window);
+	pgmq_run(fr->q, &walk_spec, values, NULL);
+
+	seen = palloc0(sizeof(int) * ntodo);
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int			gi = (int) DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull)) - 1;
+		int64		id = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+		TimestampTz vt = DatumGetTimestampTz(SPI_getbinval(tup, td, 3, &isnull));
+		int32		read_ct = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
+		FifoGroup  *g = todo[gi];
+
+		seen[gi]++;
+		if (g->ended)
+			continue;
+		/* the walk must start at the head we locked, and stops at a hidden message */
+		if ((g->last_id < g->head && id != g->head) || vt > fr->now)
+		{
+			g->ended = true;
+			continue;
+		}
+		g->last_id = id;
+		if (read_ct >= fr->max_read_ct)
+		{
+			/* a dead letter: moved, and no longer holds back its group */
+			if (g->npoison == g->maxpoison)
+			{
+				g->maxpoison = Max(8, g->maxpoison * 2);
+				g->poison = g->poison ? repalloc(g->poison, sizeof(int64) * g->maxpoison)
+					: palloc(sizeof(int64) * g->maxpoison);
+			}
+			g->poison[g->npoison++] = id;
+			continue;
+		}
+		if (g->nrows == g->maxrows)
+		{
+			g->maxrows *= 2;
+			g->ids = repalloc(g->ids, sizeof(int64) * g->maxrows);
+		}
+		g->ids[g->nrows++] = id;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	for (i = 0; i < ntodo; i++)
+	{
+		if (seen[i] < window)
+			todo[i]->ended = true;	/* reached the end of the group */
+	}
+}
+
+/* Whether group g has a k-th (0-based) deliverable message, walking on if needed. */
+static bool
+group_has(FifoRead *fr, FifoGroup *g, int k, int window)
+{
+	while (g->nrows <= k && !g->ended)
+		walk_groups(fr, &g, 1, Max(window, k + 1 - g->nrows));
+	return g->nrows > k;
+}
+
+/* Add msg_id id to the batch. */
+static void
+pick(FifoRead *fr, int64 id)
+{
+	fr->picked[fr->npicked++] = id;
+}
+
+/*
+ * read_grouped: lock the oldest available group, take its run of visible
+ * messages, and go on to the next group while the batch has room.
+ */
+static void
+choose_grouped(FifoRead *fr)
+{
+	int64		after = 0;
+
+	while (fr->npicked < fr->qty && lock_heads(fr, 1, after) == 1)
+	{
+		FifoGroup  *g = &fr->groups[fr->ngroups - 1];
+		int			want = fr->qty - fr->npicked;
+		int			k;
+
+		after = g->head;
+		walk_groups(fr, &g, 1, want);
+		for (k = 0; k < want && group_has(fr, g, k, want - k); k++)
+		{
+			pick(fr, g->ids[k]);
+			g->taken++;
+		}
+	}
+}
+
+/*
+ * read_grouped_rr: lock up to qty available groups at once (oldest first),
+ * then take the first message of each, the second of each, ...
+ */
+static void
+choose_rr(FifoRead *fr)
+{
+	FifoGroup **gs;
+	int			n = lock_heads(fr, fr->qty, 0);
+	int			window;
+	int			rank;
+	int			i;
+
+	if (n == 0)
+		return;
+	gs = palloc(sizeof(FifoGroup *) * n);
+	for (i = 0; i < n; i++)
+		gs[i] = &fr->groups[i];
+	window = (fr->qty + n - 1) / n;
+	walk_groups(fr, gs, n, window);
+	for (rank = 0; fr->npicked < fr->qty; rank++)
+	{
+		bool		progress = false;
+
+		for (i = 0; i < n && fr->npicked < fr->qty; i++)
+		{
+			if (!group_has(fr, gs[i], rank, window))
+				continue;
+			pick(fr, gs[i]->ids[rank]);
+			gs[i]->taken++;
+			progress = true;
+		}
+		if (!progress)
+			break;
+	}
+}
+
+/* Move the dead letters met in the walks of all locked groups. */
+static void
+move_poison(FifoRead *fr)
+{
+	int64	   *ids;
+	int			n = 0;
+	int			i;
+
+	if (fr->dl == NULL)
+		return;
+	for (i = 0; i < fr->ngroups; i++)
+		n += fr->groups[i].npoison;
+	if (n == 0)
+		return;
+	ids = palloc(sizeof(int64) * n);
+	n = 0;
+	for (i = 0; i < fr->ngroups; i++)
+	{
+		memcpy(ids + n, fr->groups[i].poison, sizeof(int64) * fr->groups[i].npoison);
+		n += fr->groups[i].npoison;
+	}
+	pgmq_dead_letter_ids(fr->q, fr->dl, ids, n, fr->now);
+}
+
+/* Step 4: take the picked messages and append them to the result. */
+static uint64
+take_picked(FifoRead *fr, FunctionCallInfo fcinfo)
+{
+	Datum		values[4];
+	uint64		n;
+
+	if (fr->npicked == 0)
+		return 0;
+	values[0] = int8_array(fr->picked, fr->npicked);
+	values[1] = TimestampTzGetDatum(fr->now + (TimestampTz) fr->vt * USECS_PER_SEC);
+	values[2] = TimestampTzGetDatum(fr->now);
+	values[3] = Int32GetDatum(fr->max_read_ct);
+	n = pgmq_run(fr->q, &take_spec, values, NULL);
+	pgmq_emit_rows(fcinfo);
+	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/* One grouped read attempt on open queue q, connected to SPI. */
+static uint64
+read_grouped_once(FunctionCallInfo fcinfo, PgmqQueue *q, const FifoArgs *fa, bool rr)
+{
+	FifoRead	fr;
+	PgmqDeadLetter dl;
+
+	memset(&fr, 0, sizeof(fr));
+	fr.q = q;
+	fr.vt = fa->vt;
+	fr.qty = fa->qty;
+	fr.max_read_ct = PG_INT32_MAX;
+	if (pgmq_dead_letter_open(q, &dl))
+	{
+		fr.dl = &dl;
+		fr.max_read_ct = dl.max_read_ct;
+	}
+	fr.now = GetCurrentTimestamp();
+	fr.picked = palloc(sizeof(int64) * fa->qty);
+
+	find_heads(&fr);
+	if (fr.ncand == 0)
+		return 0;
+	if (rr)
+		choose_rr(&fr);
+	else
+		choose_grouped(&fr);
+	move_poison(&fr);
+	return take_picked(&fr, fcinfo);
+}
+
+/* Check vt, qty and (polling forms) max_poll_seconds, poll_interval_ms. */
+static void
+fifo_args(FunctionCallInfo fcinfo, bool poll, FifoArgs *fa)
+{
+	fa->vt = pgmq_nonneg_int_arg(fcinfo, 1, "vt");
+	fa->qty = pgmq_positive_int_arg(fcinfo, 2, "qty");
+	fa->deadline = 0;
+	fa->poll_interval_ms = 0;
+	if (poll)
+	{
+		int32		max_poll_seconds = pgmq_nonneg_int_arg(fcinfo, 3, "max_poll_seconds");
+
+		fa->poll_interval_ms = pgmq_positive_int_arg(fcinfo, 4, "poll_interval_ms");
+		fa->deadline = GetCurrentTimestamp() +
+			(TimestampTz) max_poll_seconds * USECS_PER_SEC;
+	}
+}
+
+/*
+ * Run a grouped read: once, or (polling forms) again after each wait until
+ * something was read or the deadline passed.
+ */
+static Datum
+read_grouped(FunctionCallInfo fcinfo, bool poll, bool rr)
+{
+	PgmqQueue	q;
+	FifoArgs	fa;
+
+	pgmq_init_srf(fcinfo);
+	fifo_args(fcinfo, poll, &fa);
+	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
+	pgmq_connect();
+	while (read_grouped_once(fcinfo, &q, &fa, rr) == 0 && poll &&
+		   GetCurrentTimestamp() < fa.deadline)
+		pgmq_wait_for_messages(&q, fa.deadline, fa.poll_interval_ms);
+	pgmq_finish();
+	return (Datum) 0;
+}
+
+/* pgmq.read_grouped(queue_name text, vt integer, qty integer) */
+Datum
+pgmq_read_grouped(PG_FUNCTION_ARGS)
+{
+	return read_grouped(fcinfo, false, false);
+}
+
+/*
+ * pgmq.read_grouped_with_poll(queue_name text, vt integer, qty integer,
+ *		max_poll_seconds integer DEFAULT 5, poll_interval_ms integer DEFAULT 100)
+ */
+Datum
+pgmq_read_grouped_with_poll(PG_FUNCTION_ARGS)
+{
+	return read_grouped(fcinfo, true, false);
+}
+
+/* pgmq.read_grouped_rr(queue_name text, vt integer, qty integer) */
+Datum
+pgmq_read_grouped_rr(PG_FUNCTION_ARGS)
+{
+	return read_grouped(fcinfo, false, true);
+}
+
+/*
+ * pgmq.read_grouped_rr_with_poll(queue_name text, vt integer, qty integer,
+ *		max_poll_seconds integer DEFAULT 5, poll_interval_ms integer DEFAULT 100)
+ */
+Datum
+pgmq_read_grouped_rr_with_poll(PG_FUNCTION_ARGS)
+{
+	return read_grouped(fcinfo, true, true);
+}
+
+/*
+ * Create the fifo index of open queue q unless it has it; connected to SPI.
+ * The caller holds ShareLock on the table, which CREATE INDEX takes anyway.
+ */
+static void
+create_fifo_index(PgmqQueue *q)
+{
+	char	   *idx;
+
+	if (has_fifo_index(q))
+		return;
+	idx = fifo_index_name(q->name);
+	pgmq_run_sql(psprintf("CREATE INDEX %s ON %s ((" GRP("") "), msg_id)",
+						  quote_identifier(idx), pgmq_qualified_table("q", q->name)),
+				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
+	pfree(idx);
+}
+
+/* pgmq.create_fifo_index(queue_name text) RETURNS void */
+Datum
+pgmq_create_fifo_index(PG_FUNCTION_ARGS)
+{
+	PgmqQueue	q;
+
+	pgmq_open_queue(fcinfo, 0, ShareLock, &q);
+	pgmq_connect();
+	create_fifo_index(&q);
+	pgmq_finish();
+	PG_RETURN_VOID();
+}
+
+/* pgmq.create_fifo_indexes_all() RETURNS void: create_fifo_index for every queue */
+Datum
+pgmq_create_fifo_indexes_all(PG_FUNCTION_ARGS)
+{
+	SPITupleTable *names;
+	uint64		n;
+	uint64		i;
+
+	pgmq_connect();
+	pgmq_run_sql("SELECT queue_name::text FROM pgmq.meta ORDER BY queue_name",
+				 SPI_OK_SELECT, 0, NULL, NULL, NULL);
+	names = SPI_tuptable;
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		PgmqQueue	q;
+		char	   *name = SPI_getvalue(names->vals[i], names->tupdesc, 1);
+
+		if (name == NULL || strlen(name) >= NAMEDATALEN)
+			continue;
+		strcpy(q.name, name);
+		if (pgmq_open_named(&q, ShareLock, true))
+			create_fifo_index(&q);
+	}
+	pgmq_finish();
+	PG_RETURN_VOID();
+}
