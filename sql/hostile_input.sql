@@ -71,7 +71,8 @@ SELECT p.oid AS fn, p.oid::regprocedure::text AS signature
   FROM pg_proc p
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgmq'
- WHERE p.proname NOT LIKE '\_%';  -- internal helpers (pgmq._*) are not client API
+ WHERE p.proname NOT LIKE '\_%'                 -- internal helpers (pgmq._*) are not client API
+   AND p.prorettype <> 'trigger'::regtype;      -- nor are trigger functions
 
 -- A valid value for an argument, as a typed SQL literal.  Names first (a
 -- new function's arguments mostly share these names), then types.
@@ -138,17 +139,23 @@ INSERT INTO bad_names VALUES
 SELECT count(*) AS bad_names_tried FROM bad_names;
 SET client_min_messages = error;   -- no deprecation WARNINGs from drop_queue(text, boolean)
 
--- Every function with a queue_name argument, every bad name: a class-42
--- error (22004 for NULL).  "unexpected" lists any other outcome.
-SELECT s.signature, count(*) AS tried,
-       count(*) FILTER (WHERE r.res ~ '^42' OR (b.name IS NULL AND r.res ~ '^22004')) AS refused,
-       coalesce(string_agg(format('%L => %s', b.name, r.res), '; ')
-                FILTER (WHERE NOT (r.res ~ '^42' OR (b.name IS NULL AND r.res ~ '^22004'))), '') AS unexpected
+-- Every argument that names a queue, every bad name: a class-42 error
+-- (22004 for NULL; redrive's queue_name alone takes NULL, documented as
+-- "back to the queue each message came from").  "unexpected" lists any
+-- other outcome.
+CREATE TEMP VIEW name_answers AS
+SELECT s.signature, a.name AS arg, b.name AS bad,
+       pg_temp.err(pg_temp.call(s.fn, a.pos, quote_nullable(b.name))) AS res,
+       (s.signature, a.name) = ('pgmq.redrive(text,text,integer)', 'queue_name') AS null_means_default
   FROM pg_temp.api s
-  JOIN pg_temp.api_args a ON a.fn = s.fn AND a.name = 'queue_name'
-  CROSS JOIN bad_names b
-  CROSS JOIN LATERAL (SELECT pg_temp.err(pg_temp.call(s.fn, a.pos, quote_nullable(b.name))) AS res) r
- GROUP BY s.signature ORDER BY s.signature;
+  JOIN pg_temp.api_args a ON a.fn = s.fn AND a.name IN ('queue_name', 'dead_letter_queue')
+  CROSS JOIN bad_names b;
+SELECT signature, arg, count(*) AS tried,
+       count(*) FILTER (WHERE res ~ '^42' OR (bad IS NULL AND (res ~ '^22004' OR null_means_default))) AS refused,
+       coalesce(string_agg(format('%L => %s', bad, res), '; ')
+                FILTER (WHERE NOT (res ~ '^42' OR (bad IS NULL AND (res ~ '^22004' OR null_means_default)))), '') AS unexpected
+  FROM name_answers
+ GROUP BY signature, arg ORDER BY signature, arg;
 
 -- The distinct answers (what a user sees).
 SELECT DISTINCT regexp_replace(pg_temp.err(pg_temp.call('pgmq.send(text,jsonb)'::regprocedure, 1,
