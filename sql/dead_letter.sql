@@ -218,6 +218,26 @@ SELECT pgmq.drop_queue('dl_src');
 SELECT * FROM pgmq.list_dead_letter_policies();
 SELECT count(*) FROM pgmq.dead_letter_counts WHERE queue_name = 'dl_src';
 
+-- a consumer role with only queue-table privileges: its reads move poison
+-- messages and count them, but it cannot write the counts itself
+SELECT pgmq.create('dl_role_q');
+SELECT pgmq.create('dl_role_dlq');
+SELECT pgmq.set_dead_letter_queue('dl_role_q', 'dl_role_dlq', 1);
+SELECT pgmq.send('dl_role_q', '{"poison": true}');
+CREATE ROLE dl_consumer;
+GRANT SELECT, UPDATE, DELETE ON pgmq.q_dl_role_q TO dl_consumer;
+GRANT INSERT, SELECT (msg_id) ON pgmq.q_dl_role_dlq TO dl_consumer;
+SET ROLE dl_consumer;
+SELECT msg_id, read_ct FROM pgmq.read('dl_role_q', 0, 1);    -- delivered (read_ct 1)
+SELECT msg_id, read_ct FROM pgmq.read('dl_role_q', 0, 1);    -- moved, nothing delivered
+SELECT pg_temp.err('INSERT INTO pgmq.dead_letter_counts VALUES (''dl_role_q'', 0, 1000)');
+SELECT pg_temp.err('UPDATE pgmq.dead_letter_counts SET moved = 1000');
+RESET ROLE;
+SELECT queue_name, dead_lettered FROM pgmq.metrics('dl_role_q');
+SELECT count(*) AS in_dlq FROM pgmq.q_dl_role_dlq;
+SELECT pgmq.drop_queue(q) FROM unnest(ARRAY['dl_role_q', 'dl_role_dlq']) q;
+DROP ROLE dl_consumer;
+
 -- the 1.1 columns and functions
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
  WHERE attrelid = 'pgmq.metrics_result'::regclass AND attnum > 0 ORDER BY attnum;

@@ -43,7 +43,6 @@ SELECT pg_catalog.pg_extension_config_dump('pgmq.dead_letter_counts', '');
 GRANT SELECT ON pgmq.dead_letter_policy, pgmq.dead_letter_counts TO PUBLIC;
 GRANT SELECT ON pgmq.dead_letter_policy, pgmq.dead_letter_counts TO pg_monitor;
 GRANT INSERT, UPDATE, DELETE ON pgmq.dead_letter_policy TO @extowner@;
-GRANT INSERT, UPDATE ON pgmq.dead_letter_counts TO PUBLIC;
 GRANT DELETE ON pgmq.dead_letter_counts TO @extowner@;
 
 CREATE FUNCTION pgmq.set_dead_letter_queue(queue_name text, dead_letter_queue text,

@@ -30,6 +30,7 @@
 #include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "storage/backendid.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -213,6 +214,8 @@ move_to_dlq(PgmqQueue *q, PgmqDeadLetter *dl, Datum *msgs, bool *mnulls,
 	int			lbs[1] = {1};
 	Oid			types[3] = {TEXTOID, INT4OID, INT8OID};
 	Datum		cvalues[3];
+	Oid			save_userid;
+	int			save_sec_context;
 
 	if (n == 0)
 		return;
@@ -225,13 +228,18 @@ move_to_dlq(PgmqQueue *q, PgmqDeadLetter *dl, Datum *msgs, bool *mnulls,
 	pgmq_run(&dl->dlq, &insert_spec, values, NULL);
 	pgmq_wakeup_note_send(&dl->dlq);
 
+	/* counted as the table's owner: readers need no privilege on it */
 	cvalues[0] = CStringGetTextDatum(q->name);
 	cvalues[1] = Int32GetDatum((int32) MyBackendId);
 	cvalues[2] = Int64GetDatum((int64) n);
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(pgmq_extension_table_owner("dead_letter_counts"),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 	pgmq_run_sql("INSERT INTO pgmq.dead_letter_counts AS c (queue_name, slot, moved)"
 				 " VALUES ($1, $2, $3) ON CONFLICT (queue_name, slot)"
 				 " DO UPDATE SET moved = c.moved OPERATOR(pg_catalog.+) EXCLUDED.moved",
 				 SPI_OK_INSERT, 3, types, cvalues, NULL);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
 /*

@@ -138,10 +138,7 @@ first_row_bool(int col)
 static bool
 throttle_allows(const char *name)
 {
-	Oid			nsp = pgmq_namespace_oid(false);
-	Oid			relid = get_relname_relid(PGMQ_THROTTLE_TABLE, nsp);
-	HeapTuple	tup;
-	Oid			owner;
+	Oid			owner = pgmq_extension_table_owner(PGMQ_THROTTLE_TABLE);
 	Oid			save_userid;
 	int			save_sec_context;
 	Snapshot	snap = InvalidSnapshot;
@@ -149,14 +146,8 @@ throttle_allows(const char *name)
 	Datum		now;
 	bool		notify = false;
 
-	if (!OidIsValid(relid))
+	if (!OidIsValid(owner))
 		return false;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "pgmq: cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-
 	dname = CStringGetTextDatum(name);
 	now = TimestampTzGetDatum(GetCurrentTimestamp());
 

@@ -102,6 +102,7 @@ extern int32 pgmq_nonneg_int_arg(FunctionCallInfo fcinfo, int argno, const char 
 extern Datum pgmq_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *what);
 extern Datum pgmq_seconds_from_now(int32 seconds);
 extern void pgmq_acquire_name_lock(const char *name);
+extern Oid	pgmq_extension_table_owner(const char *relname);
 
 /* partition.c: drop_queue's clean-up of pg_partman configuration */
 extern void pgmq_partman_forget(const char *name);

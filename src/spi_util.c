@@ -10,12 +10,15 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
 #include "common/hashfn.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "pgmq.h"
@@ -178,4 +181,28 @@ pgmq_acquire_name_lock(const char *name)
 
 	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum((int64) h));
 	pfree(key);
+}
+
+/*
+ * Owner of the extension table pgmq.<relname>, or InvalidOid when there is
+ * no such table.  Internal bookkeeping that every sender or consumer causes
+ * (notify throttles, dead-letter counts) runs as this role, the way
+ * PostgreSQL's foreign-key triggers act as the table owner, so callers need
+ * no privilege on those tables and cannot write them directly.
+ */
+Oid
+pgmq_extension_table_owner(const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, pgmq_namespace_oid(false));
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "pgmq: cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
 }
