@@ -120,8 +120,9 @@ pgmq_wait_for_messages(PgmqQueue *q, TimestampTz deadline, int poll_interval_ms)
 	wakeups = pgmq_waiter_wakeups();
 	if (wakeups != seen_wakeups)
 	{
-		seen_wakeups = wakeups;
 		ereport(DEBUG1,
-				(errmsg_internal("pgmq: woken by a commit on queue \"%s\"", q->name)));
+				(errmsg_internal("pgmq: woken by %u commit(s) on queue \"%s\"",
+								 wakeups - seen_wakeups, q->name)));
+		seen_wakeups = wakeups;
 	}
 }

@@ -297,7 +297,7 @@ pgmq_waiter_register(PgmqQueue *q)
 		LWLockRelease(wakeup->lock);
 		if (log_full)
 			ereport(LOG,
-					(errmsg("pgmq: more than %d queues have waiting consumers; the others poll",
+					(errmsg("pgmq: no room to register waiters on more than %d queues, the others poll",
 							max_waiting_queues),
 					 errhint("Raise pgmq.max_waiting_queues (needs a restart).")));
 		ereport(DEBUG1,
