@@ -5,7 +5,7 @@
  * Connects with the usual libpq environment (PGHOST, PGPORT, PGUSER,
  * PGDATABASE).  Two modes:
  *
- *   latency [-n trials] [-i poll_interval_ms] [-d max_delay_ms] [-l label]
+ *   latency [-n trials] [-i poll_interval_ms] [-d max_delay_ms] [-r] [-l label]
  *	  Trials of one consumer blocked in read_with_poll and one producer.  Per
  *	  trial: the consumer thread starts read_with_poll on an empty queue; the
  *	  producer waits until the consumer's backend sleeps (wait_event
@@ -15,6 +15,12 @@
  *	  latency is from there to read_with_poll returning in the consumer
  *	  (an upper bound of commit-to-return: it includes the COMMIT round
  *	  trip).  Prints one line: label, trials, p50/p90/p99/max in ms.
+ *	  With -r the producer does not wait for the consumer to sleep: it
+ *	  commits 0..max_delay_ms after starting the consumer's statement, so
+ *	  some commits land between the consumer's registration, its read and
+ *	  its sleep.  A lost wakeup would show as a trial lasting until some
+ *	  unrelated event or max_poll_seconds: with -r, any trial over 1 s
+ *	  makes the exit status 2.
  *
  *   latency -W waiters -Q queues [-l label]
  *	  Fan-out: waiters connections wait in read_with_poll, spread over queues
@@ -24,7 +30,7 @@
  *	  message and that the others are still waiting.  Prints one line as
  *	  above.
  *
- * Exit status 0 on success, 1 on any error.
+ * Exit status 0 on success, 1 on any error, 2 for a lost wakeup (-r).
  */
 #include <errno.h>
 #include <poll.h>
@@ -220,7 +226,8 @@ wait_until_sleeping(PGconn *mon, long pid)
 }
 
 static int
-trial_mode(int trials, int poll_interval_ms, int max_delay_ms, const char *label)
+trial_mode(int trials, int poll_interval_ms, int max_delay_ms, int race,
+		   const char *label)
 {
 	PGconn	   *prod = connect_db();
 	Consumer	c;
@@ -254,7 +261,8 @@ trial_mode(int trials, int poll_interval_ms, int max_delay_ms, const char *label
 		pthread_cond_broadcast(&c.cv);
 		pthread_mutex_unlock(&c.mu);
 
-		wait_until_sleeping(prod, pid);
+		if (!race)
+			wait_until_sleeping(prod, pid);
 		if (max_delay_ms > 0)
 			sleep_ms((random() % (max_delay_ms * 1000)) / 1000.0);
 		run_clear(prod, "BEGIN");
@@ -282,6 +290,12 @@ trial_mode(int trials, int poll_interval_ms, int max_delay_ms, const char *label
 	run_clear(prod, "SELECT pgmq.drop_queue('" QUEUE "')");
 	PQfinish(c.conn);
 	PQfinish(prod);
+	if (race && lat[trials - 1] > 1000.0)
+	{
+		fprintf(stderr, "latency: a trial took %.0f ms: a wakeup was lost\n",
+				lat[trials - 1]);
+		return 2;
+	}
 	free(lat);
 	return 0;
 }
@@ -410,9 +424,10 @@ main(int argc, char **argv)
 	int			nwaiters = 0;
 	int			nqueues = 0;
 	const char *label = "read_with_poll";
+	int			race = 0;
 	int			opt;
 
-	while ((opt = getopt(argc, argv, "n:i:d:W:Q:l:")) != -1)
+	while ((opt = getopt(argc, argv, "n:i:d:rW:Q:l:")) != -1)
 	{
 		switch (opt)
 		{
@@ -425,6 +440,9 @@ main(int argc, char **argv)
 			case 'd':
 				max_delay_ms = atoi(optarg);
 				break;
+			case 'r':
+				race = 1;
+				break;
 			case 'W':
 				nwaiters = atoi(optarg);
 				break;
@@ -435,7 +453,7 @@ main(int argc, char **argv)
 				label = optarg;
 				break;
 			default:
-				die("usage: latency [-n trials] [-i poll_interval_ms] [-d max_delay_ms] [-l label]"
+				die("usage: latency [-n trials] [-i poll_interval_ms] [-d max_delay_ms] [-r] [-l label]"
 					" | -W waiters -Q queues [-l label]");
 		}
 	}
@@ -448,5 +466,5 @@ main(int argc, char **argv)
 	}
 	if (trials < 1 || poll_interval_ms < 1 || max_delay_ms < 0)
 		die("bad arguments");
-	return trial_mode(trials, poll_interval_ms, max_delay_ms, label);
+	return trial_mode(trials, poll_interval_ms, max_delay_ms, race, label);
 }

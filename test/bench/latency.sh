@@ -5,6 +5,9 @@
 # of a consumer blocked in pgmq.read_with_poll, over LATENCY_TRIALS trials:
 #   1. on the cluster given by PGHOST/PGPORT/PGUSER (PGDATABASE), which should
 #      have pgmq in shared_preload_libraries (make bench-latency sees to it);
+#      then the same with the COMMIT 0-2 ms after the consumer's statement
+#      starts instead of once it sleeps, to exercise the race between its
+#      registration, its read and its sleep (fails on a trial over 1 s);
 #   2. on a throwaway cluster without preloading, where read_with_poll polls
 #      every 100 ms (poll_interval_ms => 100, the default);
 #   3. fan-out: LATENCY_WAITERS consumers waiting on LATENCY_QUEUES queues of a
@@ -103,6 +106,9 @@ if [[ ",${preload// /}," != *,pgmq,* ]]; then
 fi
 log "$TRIALS trials on $PGHOST:$PGPORT ($label)"
 RESULTS+=("$("$WORK/latency" -n "$TRIALS" -i 100 -d 100 -l "$label")")
+log "${RESULTS[-1]}"
+log "$TRIALS trials committing 0-2 ms after the consumer starts"
+RESULTS+=("$("$WORK/latency" -r -n "$TRIALS" -i 100 -d 2 -l "${label%%:*}: commit races the wait")")
 log "${RESULTS[-1]}"
 
 # 2. no preload: polling every 100 ms
