@@ -38,12 +38,14 @@ sub create_queues
 }
 
 # Run read_with_poll on $queue in a session of its own; return once its
-# backend sleeps.  Options: max_poll (60), interval (60000 ms), setup (SQL).
+# backend sleeps.  Options: max_poll (60), interval (60000 ms), setup (SQL),
+# fn (another *_with_poll function with the same leading arguments).
 sub start_waiter
 {
 	my ($node, $queue, %o) = @_;
 	my $max_poll = $o{max_poll} // 60;
 	my $interval = $o{interval} // 60000;
+	my $fn = $o{fn} // 'read_with_poll';
 	my $s = $node->background_psql('postgres', on_error_stop => 0);
 	my $pid = $s->query_safe('SELECT pg_backend_pid()');
 	$s->query_safe($o{setup}) if $o{setup};
@@ -52,12 +54,12 @@ sub start_waiter
 		"SET client_min_messages = debug1;\n\\echo started\n"
 		  . "SELECT 'result: ' || coalesce(string_agg(msg_id || '/' || read_ct, ','), 'none')"
 		  . " || ' after ' || (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint || ' ms'"
-		  . " FROM pgmq.read_with_poll('$queue', 30, 1, $max_poll, $interval);\n"
+		  . " FROM pgmq.$fn('$queue', 30, 1, $max_poll, $interval);\n"
 		  . "\\echo finished\n");
 	ok( $node->poll_query_until(
 			'postgres',
 			"SELECT wait_event_type = 'Extension' FROM pg_stat_activity WHERE pid = $pid"),
-		"waiter on $queue is asleep");
+		"$fn on $queue is asleep");
 	return { node => $node, s => $s, pid => $pid, t0 => time() };
 }
 
@@ -96,7 +98,8 @@ sub send_msg
 
 my $node = new_node('preloaded', '');
 create_queues($node,
-	qw(commit rollback right_a right_b delayed inflight setvt prepared deadline cancel timeout));
+	qw(commit rollback right_a right_b delayed inflight setvt prepared deadline cancel timeout
+	  grouped grouped_rr));
 
 # --- wake on commit
 my $w = start_waiter($node, 'commit');
@@ -105,6 +108,18 @@ my $r = finish_waiter($w);
 is($r->{result}, "$id/1", 'commit: the waiter returns the message');
 cmp_ok($r->{ms}, '<', $SOON_MS, 'commit: long before its poll interval would have let it');
 is($r->{wakes}, 1, 'commit: woken by that one commit');
+
+# --- the FIFO polling forms wait the same way
+for my $fn (qw(read_grouped_with_poll read_grouped_rr_with_poll))
+{
+	my $queue = $fn eq 'read_grouped_with_poll' ? 'grouped' : 'grouped_rr';
+	$w = start_waiter($node, $queue, fn => $fn);
+	$id = send_msg($node, $queue, q('{"x-pgmq-group": "g1"}'::jsonb));
+	$r = finish_waiter($w);
+	is($r->{result}, "$id/1", "$fn: returns the message");
+	cmp_ok($r->{ms}, '<', $SOON_MS, "$fn: woken by its commit");
+	is($r->{wakes}, 1, "$fn: by that one commit");
+}
 
 # --- a rolled-back send wakes nobody
 $w = start_waiter($node, 'rollback');
