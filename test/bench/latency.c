@@ -395,10 +395,23 @@ fanout_mode(int nwaiters, int nqueues, const char *label)
 		lat[q] = now_ms() - t0;
 	}
 
-	/* exactly one waiter per queue returned; the others still wait */
-	sleeping = run_long(prod,
-						"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Extension'"
-						" AND state = 'active' AND query LIKE '%read_with_poll(''fan_%'");
+	/*
+	 * Exactly one waiter per queue returned; the others go back to sleep
+	 * (those woken by the last sends may still be reading again: give them
+	 * a moment) and none of them has returned anything.
+	 */
+	start = now_ms();
+	for (;;)
+	{
+		sleeping = run_long(prod,
+							"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Extension'"
+							" AND state = 'active' AND query LIKE '%read_with_poll(''fan_%'");
+		if (sleeping == nwaiters - nqueues || now_ms() - start > 10000)
+			break;
+		sleep_ms(10);
+	}
+	if (poll(pfd, nwaiters, 0) != 0)
+		die("a waiter returned although its queue got no second message");
 	if (returned != nqueues || sleeping != nwaiters - nqueues)
 		die("%d waiters returned and %ld still wait; expected %d and %d",
 			returned, sleeping, nqueues, nwaiters - nqueues);
