@@ -6,6 +6,7 @@
 # make demo                  the producer/consumer walkthrough on a throwaway cluster
 # make fuzz                  libFuzzer on the pure-C validators for FUZZ_SECONDS (60)
 # make test-long             make test with 10 crash rounds and 300 s of fuzzing (not in CI)
+# make bench-latency         read_with_poll wakeup latency, preloaded vs polling
 EXTENSION   = pgmq
 MODULE_big  = pgmq
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
@@ -30,7 +31,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: test test-long demo bench fuzz
+.PHONY: test test-long demo bench bench-latency fuzz
 test:
 	bash test/harness.sh test
 
@@ -42,6 +43,9 @@ demo:
 
 bench:
 	bash test/harness.sh bench
+
+bench-latency:
+	bash test/harness.sh latency
 
 FUZZ_SECONDS ?= 60
 fuzz:

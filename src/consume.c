@@ -205,7 +205,9 @@ set_vt(FunctionCallInfo fcinfo, Datum ids, Datum vt)
 	values[0] = ids;
 	values[1] = vt;
 	pgmq_connect();
-	pgmq_run(&q, &set_vt_spec, values, NULL);
+	/* a new vt can make a message visible sooner: wake waiters at commit */
+	if (pgmq_run(&q, &set_vt_spec, values, NULL) > 0)
+		pgmq_wakeup_note_send(&q);
 	pgmq_emit_rows(fcinfo);
 	pgmq_finish();
 	return (Datum) 0;

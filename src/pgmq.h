@@ -147,9 +147,11 @@ extern uint64 pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q,
 extern uint64 pgmq_dead_letter_ids(PgmqQueue *q, PgmqDeadLetter *dl,
 								   const int64 *ids, int n, TimestampTz now);
 
-/* wakeup.c */
+/* wakeup.c: waiters registry and commit-time wakeups (when preloaded) */
 extern void pgmq_wakeup_init(void);
 extern void pgmq_wakeup_note_send(PgmqQueue *q);
+
+/* wait.c: how *_with_poll reads wait between two attempts */
 extern void pgmq_wait_for_messages(PgmqQueue *q, TimestampTz deadline,
 								   int poll_interval_ms);
 

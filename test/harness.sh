@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test/harness.sh owns the throwaway-cluster workflow behind `make test`, `make demo` and `make bench`.
 #
-# Usage: bash test/harness.sh <test|demo|bench>
+# Usage: bash test/harness.sh <test|demo|bench|latency>
 #
 #   test   install missing Debian packages, build + install pgmq, start a
 #          throwaway PostgreSQL 15 cluster, run the PGXS suites (regress,
@@ -9,6 +9,7 @@
 #          test/extra/*.sh, and the Python walkthrough; print "N passed, N failed".
 #   demo   same setup, then run examples/python/demo.py with 100000 messages.
 #   bench  same setup, then run test/bench/run.sh (if there is one).
+#   latency  same setup, then run test/bench/latency.sh (read_with_poll wakeup latency).
 #
 # Works on a fresh Debian 12 machine as root (the cluster then runs as the
 # `postgres` user, because PostgreSQL refuses to run as root) or as a normal
@@ -23,9 +24,9 @@ set -euo pipefail
 
 MODE="${1:-}"
 case "$MODE" in
-    test | demo | bench) ;;
+    test | demo | bench | latency) ;;
     *)
-        echo "usage: bash test/harness.sh <test|demo|bench>" >&2
+        echo "usage: bash test/harness.sh <test|demo|bench|latency>" >&2
         exit 2
         ;;
 esac
@@ -359,6 +360,13 @@ case "$MODE" in
         log "running test/bench/run.sh"
         rc=0
         env "${PGENV[@]}" PATH="$PGBIN:$PATH" PG_CONFIG="$PG_CONFIG" PYTHON="$PYTHON" bash "$REPO/test/bench/run.sh" || rc=$?
+        exit "$rc"
+        ;;
+    latency)
+        psql_admin -c 'CREATE EXTENSION IF NOT EXISTS pgmq'
+        log "running test/bench/latency.sh"
+        rc=0
+        env "${PGENV[@]}" PATH="$PGBIN:$PATH" PG_CONFIG="$PG_CONFIG" bash "$REPO/test/bench/latency.sh" || rc=$?
         exit "$rc"
         ;;
 esac
