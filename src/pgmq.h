@@ -33,7 +33,17 @@ typedef struct PgmqPlanSpec
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[6];
+	int			flags;			/* PGMQ_PLAN_* bits; 0 = the plan cache decides */
 } PgmqPlanSpec;
+
+/*
+ * PGMQ_PLAN_FIXED: one generic plan, never re-planned per call, and planned
+ * with index scans and nested loops only (no seq scan, bitmap scan, sort,
+ * hash or merge join, JIT or parallel workers).  For statements that touch a
+ * handful of rows by key, whatever the table's size or statistics were when
+ * the plan was made.
+ */
+#define PGMQ_PLAN_FIXED		0x01
 
 /* Most distinct specs one queue can have plans for. */
 #define PGMQ_MAX_PLANS 48
@@ -69,8 +79,12 @@ extern void pgmq_connect(void);
 extern void pgmq_finish(void);
 extern uint64 pgmq_run(PgmqQueue *q, const PgmqPlanSpec *spec,
 					   Datum *values, const char *nulls);
+extern uint64 pgmq_run_into(FunctionCallInfo fcinfo, PgmqQueue *q,
+							const PgmqPlanSpec *spec, Datum *values,
+							const char *nulls);
 extern void pgmq_init_srf(FunctionCallInfo fcinfo);
-extern void pgmq_emit_rows(FunctionCallInfo fcinfo);
+extern void pgmq_emit_rows(FunctionCallInfo fcinfo);	/* orders by a trailing
+														 * bigint column, if any */
 extern void pgmq_run_sql(const char *sql, int expected, int nargs,
 						 Oid *argtypes, Datum *values, const char *nulls);
 extern void pgmq_require_arg(FunctionCallInfo fcinfo, int argno, const char *what);

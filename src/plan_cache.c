@@ -8,19 +8,33 @@
  * needs it.
  *
  * Invariants:
- *	- An entry's plans belong to the table whose OID is entry->qrelid.  Every
- *	  call resolves the table again (a syscache lookup under the lock the call
- *	  needs anyway) and throws the plans away when the OID changed, so a queue
- *	  dropped and re-created in one session is planned afresh.
+ *	- An entry's plans belong to the table whose OID is entry->qrelid.  A
+ *	  call on a valid entry just locks that OID: taking the lock processes
+ *	  pending invalidations, and any DDL that could change what the name
+ *	  means (drop, rename, ALTER) invalidates the old OID's relcache entry,
+ *	  which marks the cache entry invalid.  An invalid entry is resolved by
+ *	  name again and its plans are thrown away when the OID changed, so a
+ *	  queue dropped and re-created in one session is planned afresh.
  *	- The relcache callback only marks entries invalid; plans are freed on the
  *	  next fetch, outside the callback.  SPI_plan_is_valid() is checked on
  *	  every fetch as well, as ri_triggers.c does.
+ *	- Plans of PGMQ_PLAN_FIXED specs are generic (CURSOR_OPT_GENERIC_PLAN)
+ *	  and their SQL starts with FIXED_PLAN_MARK; the planner hook below plans
+ *	  every statement carrying that mark, including the re-plans the plan
+ *	  cache makes after an invalidation, with index scans and nested loops
+ *	  only.  Such a plan is right for a queue of any size, so it can be kept
+ *	  across ANALYZE runs that saw the queue nearly empty, and a call never
+ *	  pays for planning (a custom plan per call costs more than the
+ *	  statement itself).
  */
 #include "postgres.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/planner.h"
+#include "storage/lmgr.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -41,6 +55,56 @@ typedef struct PgmqCacheEntry
 
 static HTAB *plan_cache = NULL;
 static MemoryContext plan_cache_cxt = NULL;
+static planner_hook_type prev_planner_hook = NULL;
+
+/* Leading comment of the SQL of PGMQ_PLAN_FIXED plans; the planner hook looks for it. */
+#define FIXED_PLAN_MARK "/* pgmq fixed plan */ "
+
+/* Planner settings for PGMQ_PLAN_FIXED statements. */
+static const char *const fixed_plan_settings[][2] = {
+	{"enable_seqscan", "off"},
+	{"enable_bitmapscan", "off"},
+	{"enable_sort", "off"},
+	{"enable_hashjoin", "off"},
+	{"enable_mergejoin", "off"},
+	{"enable_material", "off"},
+	{"jit", "off"},
+	{"max_parallel_workers_per_gather", "0"},
+};
+
+/*
+ * Planner hook: plan statements carrying FIXED_PLAN_MARK under
+ * fixed_plan_settings (restored before returning; on error, the
+ * (sub)transaction abort restores them), everything else as usual.
+ */
+static PlannedStmt *
+pgmq_planner(Query *parse, const char *query_string, int cursorOptions,
+			 ParamListInfo boundParams)
+{
+	PlannedStmt *result;
+	int			nestlevel;
+	size_t		i;
+
+	if (query_string == NULL ||
+		strncmp(query_string, FIXED_PLAN_MARK, sizeof(FIXED_PLAN_MARK) - 1) != 0)
+	{
+		if (prev_planner_hook)
+			return prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+		return standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+
+	nestlevel = NewGUCNestLevel();
+	for (i = 0; i < lengthof(fixed_plan_settings); i++)
+		(void) set_config_option(fixed_plan_settings[i][0], fixed_plan_settings[i][1],
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	if (prev_planner_hook)
+		result = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+	else
+		result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	AtEOXact_GUC(true, nestlevel);
+	return result;
+}
 
 /* Relcache invalidation: mark the entries of that table (or all) invalid. */
 static void
@@ -74,6 +138,8 @@ pgmq_plan_cache_init(void)
 	plan_cache = hash_create("pgmq plan cache", 64, &ctl,
 							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	CacheRegisterRelcacheCallback(plan_cache_relcache_cb, (Datum) 0);
+	prev_planner_hook = planner_hook;
+	planner_hook = pgmq_planner;
 }
 
 /* Free an entry's plans and point it at table relid. */
@@ -120,6 +186,25 @@ pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
 				 errmsg("cannot change queue \"%s\" in a read-only transaction",
 						q->name),
 				 errhint("Sending and consuming need a read-write transaction on the primary server.")));
+
+	/*
+	 * Fast path: a valid entry knows the table's OID.  Lock it, which
+	 * processes pending invalidations; if none of them hit the table (a drop,
+	 * rename or ALTER would have), the name still means that table.
+	 */
+	entry = hash_search(plan_cache, q->name, HASH_FIND, NULL);
+	if (entry != NULL && entry->valid)
+	{
+		relid = entry->qrelid;
+		LockRelationOid(relid, mode);
+		if (entry->valid)
+		{
+			q->qrelid = relid;
+			q->entry = entry;
+			return true;
+		}
+		UnlockRelationOid(relid, mode);
+	}
 
 	snprintf(relname, sizeof(relname), "q_%s", q->name);
 	relid = RangeVarGetRelidExtended(makeRangeVar("pgmq", relname, -1),
@@ -180,7 +265,17 @@ pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec)
 		elog(ERROR, "pgmq: too many kept plans for queue \"%s\"", q->name);
 
 	sql = psprintf(spec->sql, entry->qtable, entry->atable);
-	plan = SPI_prepare(sql, spec->nargs, (Oid *) spec->argtypes);
+	if (spec->flags & PGMQ_PLAN_FIXED)
+	{
+		char	   *marked = psprintf("%s%s", FIXED_PLAN_MARK, sql);
+
+		pfree(sql);
+		sql = marked;
+		plan = SPI_prepare_cursor(sql, spec->nargs, (Oid *) spec->argtypes,
+								  CURSOR_OPT_GENERIC_PLAN);
+	}
+	else
+		plan = SPI_prepare(sql, spec->nargs, (Oid *) spec->argtypes);
 	if (plan == NULL)
 		elog(ERROR, "pgmq: SPI_prepare failed for \"%s\": %s",
 			 sql, SPI_result_code_string(SPI_result));

@@ -32,7 +32,7 @@ PG_FUNCTION_INFO_V1(pgmq_send_batch_headers_at);
 
 static const PgmqPlanSpec send_spec = {
 	"INSERT INTO %1$s (vt, message, headers) VALUES ($3, $1, $2) RETURNING msg_id",
-	3, {JSONBOID, JSONBOID, TIMESTAMPTZOID}
+	3, {JSONBOID, JSONBOID, TIMESTAMPTZOID}, PGMQ_PLAN_FIXED
 };
 
 static const PgmqPlanSpec send_batch_spec = {
@@ -41,7 +41,7 @@ static const PgmqPlanSpec send_batch_spec = {
 	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS u(m, h, n)"
 	" ORDER BY u.n"
 	" RETURNING msg_id",
-	3, {JSONBARRAYOID, JSONBARRAYOID, TIMESTAMPTZOID}
+	3, {JSONBARRAYOID, JSONBARRAYOID, TIMESTAMPTZOID}, PGMQ_PLAN_FIXED
 };
 
 /* How the caller gave the visibility time. */
@@ -95,8 +95,7 @@ send_one(FunctionCallInfo fcinfo, int headers_arg, DelayKind kind, int delay_arg
 	values[2] = visible_at(fcinfo, kind, delay_arg);
 
 	pgmq_connect();
-	pgmq_run(&q, &send_spec, values, nulls);
-	pgmq_emit_rows(fcinfo);
+	pgmq_run_into(fcinfo, &q, &send_spec, values, nulls);
 	pgmq_finish();
 	pgmq_wakeup_note_send(&q);
 	return (Datum) 0;
@@ -161,8 +160,7 @@ send_batch(FunctionCallInfo fcinfo, int headers_arg, DelayKind kind, int delay_a
 	values[2] = visible_at(fcinfo, kind, delay_arg);
 
 	pgmq_connect();
-	pgmq_run(&q, &send_batch_spec, values, nulls);
-	pgmq_emit_rows(fcinfo);
+	pgmq_run_into(fcinfo, &q, &send_batch_spec, values, nulls);
 	pgmq_finish();
 	pgmq_wakeup_note_send(&q);
 	return (Datum) 0;
