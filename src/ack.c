@@ -20,28 +20,29 @@ PG_FUNCTION_INFO_V1(pgmq_archive);
 PG_FUNCTION_INFO_V1(pgmq_archive_ids);
 
 #define ARCHIVE_SQL(cond, returning) \
-	"WITH d AS (DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) " cond \
+	PGMQ_FIXED_PLAN "WITH d AS (DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) " cond \
 	" RETURNING msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)" \
 	" INSERT INTO %2$s (msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)" \
 	" SELECT msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers FROM d" \
 	returning
 
 static const PgmqPlanSpec delete_one_spec = {
-	"DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) $1",
-	1, {INT8OID}, PGMQ_PLAN_FIXED
+	PGMQ_FIXED_PLAN "DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
 };
 
 static const PgmqPlanSpec delete_spec = {
+	PGMQ_FIXED_PLAN
 	"DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1) RETURNING msg_id",
-	1, {INT8ARRAYOID}, PGMQ_PLAN_FIXED
+	1, {INT8ARRAYOID}
 };
 
 static const PgmqPlanSpec archive_one_spec = {
-	ARCHIVE_SQL("$1", ""), 1, {INT8OID}, PGMQ_PLAN_FIXED
+	ARCHIVE_SQL("$1", ""), 1, {INT8OID}
 };
 
 static const PgmqPlanSpec archive_spec = {
-	ARCHIVE_SQL("ANY ($1)", " RETURNING msg_id"), 1, {INT8ARRAYOID}, PGMQ_PLAN_FIXED
+	ARCHIVE_SQL("ANY ($1)", " RETURNING msg_id"), 1, {INT8ARRAYOID}
 };
 
 /* Single-id form: true when the message was there. */
@@ -57,6 +58,8 @@ ack_one(FunctionCallInfo fcinfo, const PgmqPlanSpec *spec)
 	id = PG_GETARG_DATUM(1);
 	pgmq_connect();
 	n = pgmq_run(&q, spec, &id, NULL);
+	if (spec == &archive_one_spec)
+		pgmq_vacuum_note_consumed(n);	/* its DELETE is in a CTE */
 	pgmq_finish();
 	return n > 0;
 }
@@ -67,12 +70,15 @@ ack_many(FunctionCallInfo fcinfo, const PgmqPlanSpec *spec)
 {
 	PgmqQueue	q;
 	Datum		ids;
+	uint64		n;
 
 	pgmq_init_srf(fcinfo);
 	ids = pgmq_id_array_arg(fcinfo, 1, "msg_ids");
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	pgmq_connect();
-	pgmq_run_into(fcinfo, &q, spec, &ids, NULL);
+	n = pgmq_run_into(fcinfo, &q, spec, &ids, NULL);
+	if (spec == &archive_spec)
+		pgmq_vacuum_note_consumed(n);	/* its DELETE is in a CTE */
 	pgmq_finish();
 	return (Datum) 0;
 }

@@ -61,28 +61,28 @@ PG_FUNCTION_INFO_V1(pgmq_set_vt_ids_at);
 
 /* read: hide the picked messages until $2; $1 qty, $3 now, $4 conditional */
 #define READ_SET \
-	"UPDATE %1$s m SET vt = $2," \
+	PGMQ_FIXED_PLAN "UPDATE %1$s m SET vt = $2," \
 	" read_ct = m.read_ct OPERATOR(pg_catalog.+) 1, last_read_at = $3"
 #define COND " AND message OPERATOR(pg_catalog.@>) $4"
 
 const PgmqPlanSpec pgmq_read_spec = {
 	READ_SET BY_MANY("FROM", "$3", ""),
-	3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}, PGMQ_PLAN_FIXED
+	3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec read_one_spec = {
 	READ_SET BY_ONE("$3", ""),
-	3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}, PGMQ_PLAN_FIXED
+	3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec read_cond_spec = {
 	READ_SET BY_MANY("FROM", "$3", COND),
-	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID}, PGMQ_PLAN_FIXED
+	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID}
 };
 
 static const PgmqPlanSpec read_one_cond_spec = {
 	READ_SET BY_ONE("$3", COND),
-	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID}, PGMQ_PLAN_FIXED
+	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID}
 };
 
 /*
@@ -90,21 +90,22 @@ static const PgmqPlanSpec read_one_cond_spec = {
  * row keeps its vt, so several are put in read order by sort_by_vt().
  */
 static const PgmqPlanSpec pop_spec = {
-	"DELETE FROM %1$s m WHERE m.msg_id OPERATOR(pg_catalog.=) ANY (ARRAY("
+	PGMQ_FIXED_PLAN "DELETE FROM %1$s m WHERE m.msg_id OPERATOR(pg_catalog.=) ANY (ARRAY("
 	PICK_SQL("$2", "", "$1") ")) RETURNING " M_MESSAGE_COLUMNS,
-	2, {INT4OID, TIMESTAMPTZOID}, PGMQ_PLAN_FIXED
+	2, {INT4OID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec pop_one_spec = {
-	"DELETE FROM %1$s m" BY_ONE("$2", ""),
-	2, {INT4OID, TIMESTAMPTZOID}, PGMQ_PLAN_FIXED
+	PGMQ_FIXED_PLAN "DELETE FROM %1$s m" BY_ONE("$2", ""),
+	2, {INT4OID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec set_vt_spec = {
+	PGMQ_FIXED_PLAN
 	"WITH u AS (UPDATE %1$s SET vt = $2 WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1)"
 	" RETURNING " MESSAGE_COLUMNS ")"
 	" SELECT " MESSAGE_COLUMNS " FROM u ORDER BY msg_id",
-	2, {INT8ARRAYOID, TIMESTAMPTZOID}, PGMQ_PLAN_FIXED
+	2, {INT8ARRAYOID, TIMESTAMPTZOID}
 };
 
 /* qsort comparator of message_record tuples: by (vt, msg_id). */
@@ -277,7 +278,7 @@ set_vt(FunctionCallInfo fcinfo, Datum ids, Datum vt)
 	values[0] = ids;
 	values[1] = vt;
 	pgmq_connect();
-	pgmq_run_into(fcinfo, &q, &set_vt_spec, values, NULL);
+	pgmq_vacuum_note_consumed(pgmq_run_into(fcinfo, &q, &set_vt_spec, values, NULL));
 	pgmq_finish();
 	return (Datum) 0;
 }

@@ -33,17 +33,16 @@ typedef struct PgmqPlanSpec
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[6];
-	int			flags;			/* PGMQ_PLAN_* bits; 0 = the plan cache decides */
 } PgmqPlanSpec;
 
 /*
- * PGMQ_PLAN_FIXED: one generic plan, never re-planned per call, and planned
- * with index scans and nested loops only (no seq scan, bitmap scan, sort,
- * hash or merge join, JIT or parallel workers).  For statements that touch a
- * handful of rows by key, whatever the table's size or statistics were when
- * the plan was made.
+ * A spec whose SQL starts with PGMQ_FIXED_PLAN gets one generic plan, never
+ * re-planned per call, planned with index scans and nested loops only (no
+ * seq scan, bitmap scan, sort, hash or merge join, JIT or parallel workers):
+ * for statements that touch a handful of rows by key, whatever the table's
+ * size or statistics were when the plan was made (plan_cache.c).
  */
-#define PGMQ_PLAN_FIXED		0x01
+#define PGMQ_FIXED_PLAN "/* pgmq fixed plan */ "
 
 /* Most distinct specs one queue can have plans for. */
 #define PGMQ_MAX_PLANS 48
@@ -96,6 +95,10 @@ extern void pgmq_acquire_name_lock(const char *name);
 
 /* consume.c: shared with later read paths */
 extern const PgmqPlanSpec pgmq_read_spec;
+
+/* queue_vacuum.c */
+extern void pgmq_vacuum_init(void);
+extern void pgmq_vacuum_note_consumed(uint64 rows);
 
 /* wakeup.c */
 extern void pgmq_wakeup_init(void);

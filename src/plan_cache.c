@@ -18,11 +18,10 @@
  *	- The relcache callback only marks entries invalid; plans are freed on the
  *	  next fetch, outside the callback.  SPI_plan_is_valid() is checked on
  *	  every fetch as well, as ri_triggers.c does.
- *	- Plans of PGMQ_PLAN_FIXED specs are generic (CURSOR_OPT_GENERIC_PLAN)
- *	  and their SQL starts with FIXED_PLAN_MARK; the planner hook below plans
- *	  every statement carrying that mark, including the re-plans the plan
- *	  cache makes after an invalidation, with index scans and nested loops
- *	  only.  Such a plan is right for a queue of any size, so it can be kept
+ *	- Specs whose SQL starts with PGMQ_FIXED_PLAN get a generic plan
+ *	  (CURSOR_OPT_GENERIC_PLAN); the planner hook below plans every statement
+ *	  starting with that mark, including the re-plans the plan cache makes
+ *	  after an invalidation, with index scans and nested loops only.  Such a plan is right for a queue of any size, so it can be kept
  *	  across ANALYZE runs that saw the queue nearly empty, and a call never
  *	  pays for planning (a custom plan per call costs more than the
  *	  statement itself).
@@ -57,10 +56,9 @@ static HTAB *plan_cache = NULL;
 static MemoryContext plan_cache_cxt = NULL;
 static planner_hook_type prev_planner_hook = NULL;
 
-/* Leading comment of the SQL of PGMQ_PLAN_FIXED plans; the planner hook looks for it. */
-#define FIXED_PLAN_MARK "/* pgmq fixed plan */ "
+#define FIXED_PLAN_MARK_LEN (sizeof(PGMQ_FIXED_PLAN) - 1)
 
-/* Planner settings for PGMQ_PLAN_FIXED statements. */
+/* Planner settings for statements marked PGMQ_FIXED_PLAN. */
 static const char *const fixed_plan_settings[][2] = {
 	{"enable_seqscan", "off"},
 	{"enable_bitmapscan", "off"},
@@ -73,7 +71,7 @@ static const char *const fixed_plan_settings[][2] = {
 };
 
 /*
- * Planner hook: plan statements carrying FIXED_PLAN_MARK under
+ * Planner hook: plan statements starting with PGMQ_FIXED_PLAN under
  * fixed_plan_settings (restored before returning; on error, the
  * (sub)transaction abort restores them), everything else as usual.
  */
@@ -86,7 +84,7 @@ pgmq_planner(Query *parse, const char *query_string, int cursorOptions,
 	size_t		i;
 
 	if (query_string == NULL ||
-		strncmp(query_string, FIXED_PLAN_MARK, sizeof(FIXED_PLAN_MARK) - 1) != 0)
+		strncmp(query_string, PGMQ_FIXED_PLAN, FIXED_PLAN_MARK_LEN) != 0)
 	{
 		if (prev_planner_hook)
 			return prev_planner_hook(parse, query_string, cursorOptions, boundParams);
@@ -265,15 +263,9 @@ pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec)
 		elog(ERROR, "pgmq: too many kept plans for queue \"%s\"", q->name);
 
 	sql = psprintf(spec->sql, entry->qtable, entry->atable);
-	if (spec->flags & PGMQ_PLAN_FIXED)
-	{
-		char	   *marked = psprintf("%s%s", FIXED_PLAN_MARK, sql);
-
-		pfree(sql);
-		sql = marked;
+	if (strncmp(sql, PGMQ_FIXED_PLAN, FIXED_PLAN_MARK_LEN) == 0)
 		plan = SPI_prepare_cursor(sql, spec->nargs, (Oid *) spec->argtypes,
 								  CURSOR_OPT_GENERIC_PLAN);
-	}
 	else
 		plan = SPI_prepare(sql, spec->nargs, (Oid *) spec->argtypes);
 	if (plan == NULL)

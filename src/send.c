@@ -31,17 +31,17 @@ PG_FUNCTION_INFO_V1(pgmq_send_batch_headers_delay);
 PG_FUNCTION_INFO_V1(pgmq_send_batch_headers_at);
 
 static const PgmqPlanSpec send_spec = {
-	"INSERT INTO %1$s (vt, message, headers) VALUES ($3, $1, $2) RETURNING msg_id",
-	3, {JSONBOID, JSONBOID, TIMESTAMPTZOID}, PGMQ_PLAN_FIXED
+	PGMQ_FIXED_PLAN "INSERT INTO %1$s (vt, message, headers) VALUES ($3, $1, $2) RETURNING msg_id",
+	3, {JSONBOID, JSONBOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec send_batch_spec = {
-	"INSERT INTO %1$s (vt, message, headers)"
+	PGMQ_FIXED_PLAN "INSERT INTO %1$s (vt, message, headers)"
 	" SELECT $3, u.m, u.h"
 	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS u(m, h, n)"
 	" ORDER BY u.n"
 	" RETURNING msg_id",
-	3, {JSONBARRAYOID, JSONBARRAYOID, TIMESTAMPTZOID}, PGMQ_PLAN_FIXED
+	3, {JSONBARRAYOID, JSONBARRAYOID, TIMESTAMPTZOID}
 };
 
 /* How the caller gave the visibility time. */

@@ -43,6 +43,19 @@ pgmq_finish(void)
 }
 
 /*
+ * An UPDATE or DELETE leaves a dead row version per row processed: tell the
+ * queue vacuum worker (statements that delete in a CTE under another
+ * top-level command, like archive, report for themselves).
+ */
+static inline void
+note_consumed(int rc)
+{
+	if (rc == SPI_OK_UPDATE || rc == SPI_OK_DELETE ||
+		rc == SPI_OK_UPDATE_RETURNING || rc == SPI_OK_DELETE_RETURNING)
+		pgmq_vacuum_note_consumed(SPI_processed);
+}
+
+/*
  * Execute the kept plan of spec for queue q; returns the number of rows
  * processed (rows are in SPI_tuptable for statements with RETURNING).
  */
@@ -55,6 +68,7 @@ pgmq_run(PgmqQueue *q, const PgmqPlanSpec *spec, Datum *values, const char *null
 	if (rc < 0)
 		elog(ERROR, "pgmq: executing a plan for queue \"%s\" failed: %s",
 			 q->name, SPI_result_code_string(rc));
+	note_consumed(rc);
 	return SPI_processed;
 }
 
@@ -95,6 +109,7 @@ pgmq_run_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqPlanSpec *spec,
 		elog(ERROR, "pgmq: executing a plan for queue \"%s\" failed: %s",
 			 q->name, SPI_result_code_string(rc));
 	dest->rDestroy(dest);
+	note_consumed(rc);
 	return SPI_processed;
 }
 
