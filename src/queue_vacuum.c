@@ -60,7 +60,7 @@
 /* a backend checks on its database's worker every this many consumed rows */
 #define VACUUM_NOTE_ROWS 256
 /* a worker leaves after this many rounds in a row found nothing to vacuum */
-#define VACUUM_IDLE_ROUNDS 3
+#define VACUUM_IDLE_ROUNDS 2
 /* after a worker failed, wait this long before starting another one */
 #define VACUUM_RETRY_MS 10000
 /* a running worker that has not reported for this long is presumed dead */
