@@ -2,15 +2,15 @@
  * ack.c
  *	  Acknowledging messages: both forms of pgmq.delete and pgmq.archive.
  *
- * The single-id and array forms share one kept plan per queue (the single id
- * travels as a one-element array).  archive moves rows from q_<name> to
- * a_<name> in one statement, so a message is in exactly one of the two
- * tables at every moment.
+ * The single-id forms have their own plans (a plain msg_id = $1, no
+ * RETURNING: the row count is the answer); the array forms return the ids
+ * they acknowledged.  archive moves rows from q_<name> to a_<name> in one
+ * statement, so a message is in exactly one of the two tables at every
+ * moment.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
-#include "utils/array.h"
 
 #include "pgmq.h"
 
@@ -19,26 +19,31 @@ PG_FUNCTION_INFO_V1(pgmq_delete_ids);
 PG_FUNCTION_INFO_V1(pgmq_archive);
 PG_FUNCTION_INFO_V1(pgmq_archive_ids);
 
+#define ARCHIVE_SQL(cond, returning) \
+	PGMQ_FIXED_PLAN "WITH d AS (DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) " cond \
+	" RETURNING msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)" \
+	" INSERT INTO %2$s (msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)" \
+	" SELECT msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers FROM d" \
+	returning
+
+static const PgmqPlanSpec delete_one_spec = {
+	PGMQ_FIXED_PLAN "DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+
 static const PgmqPlanSpec delete_spec = {
+	PGMQ_FIXED_PLAN
 	"DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1) RETURNING msg_id",
 	1, {INT8ARRAYOID}
 };
 
-static const PgmqPlanSpec archive_spec = {
-	"WITH d AS (DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1)"
-	" RETURNING msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)"
-	" INSERT INTO %2$s (msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)"
-	" SELECT msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers FROM d"
-	" RETURNING msg_id",
-	1, {INT8ARRAYOID}
+static const PgmqPlanSpec archive_one_spec = {
+	ARCHIVE_SQL("$1", ""), 1, {INT8OID}
 };
 
-/* Run spec on the message ids (a bigint[] Datum); rows left in SPI_tuptable. */
-static uint64
-ack(PgmqQueue *q, const PgmqPlanSpec *spec, Datum ids)
-{
-	return pgmq_run(q, spec, &ids, NULL);
-}
+static const PgmqPlanSpec archive_spec = {
+	ARCHIVE_SQL("ANY ($1)", " RETURNING msg_id"), 1, {INT8ARRAYOID}
+};
 
 /* Single-id form: true when the message was there. */
 static bool
@@ -46,16 +51,15 @@ ack_one(FunctionCallInfo fcinfo, const PgmqPlanSpec *spec)
 {
 	PgmqQueue	q;
 	Datum		id;
-	Datum		ids;
 	uint64		n;
 
 	pgmq_require_arg(fcinfo, 1, "msg_id");
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	id = PG_GETARG_DATUM(1);
-	ids = PointerGetDatum(construct_array(&id, 1, INT8OID, 8, FLOAT8PASSBYVAL,
-										  TYPALIGN_DOUBLE));
 	pgmq_connect();
-	n = ack(&q, spec, ids);
+	n = pgmq_run(&q, spec, &id, NULL);
+	if (spec == &archive_one_spec)
+		pgmq_vacuum_note_consumed(n);	/* its DELETE is in a CTE */
 	pgmq_finish();
 	return n > 0;
 }
@@ -66,13 +70,15 @@ ack_many(FunctionCallInfo fcinfo, const PgmqPlanSpec *spec)
 {
 	PgmqQueue	q;
 	Datum		ids;
+	uint64		n;
 
 	pgmq_init_srf(fcinfo);
 	ids = pgmq_id_array_arg(fcinfo, 1, "msg_ids");
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	pgmq_connect();
-	ack(&q, spec, ids);
-	pgmq_emit_rows(fcinfo);
+	n = pgmq_run_into(fcinfo, &q, spec, &ids, NULL);
+	if (spec == &archive_spec)
+		pgmq_vacuum_note_consumed(n);	/* its DELETE is in a CTE */
 	pgmq_finish();
 	return (Datum) 0;
 }
@@ -81,7 +87,7 @@ ack_many(FunctionCallInfo fcinfo, const PgmqPlanSpec *spec)
 Datum
 pgmq_delete(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(ack_one(fcinfo, &delete_spec));
+	PG_RETURN_BOOL(ack_one(fcinfo, &delete_one_spec));
 }
 
 /* pgmq.delete(queue_name text, msg_ids bigint[]) RETURNS SETOF bigint */
@@ -95,7 +101,7 @@ pgmq_delete_ids(PG_FUNCTION_ARGS)
 Datum
 pgmq_archive(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(ack_one(fcinfo, &archive_spec));
+	PG_RETURN_BOOL(ack_one(fcinfo, &archive_one_spec));
 }
 
 /* pgmq.archive(queue_name text, msg_ids bigint[]) RETURNS SETOF bigint */

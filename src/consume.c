@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type_d.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -39,41 +40,108 @@ PG_FUNCTION_INFO_V1(pgmq_set_vt_ids_at);
 #define M_MESSAGE_COLUMNS \
 	"m.msg_id, m.read_ct, m.enqueued_at, m.last_read_at, m.vt, m.message, m.headers"
 
-/* Pick, lock and hide up to $1 visible messages; $2 new vt, $3 now. */
-#define READ_SQL(filter) \
-	"WITH c AS (SELECT msg_id, vt FROM %1$s" \
-	" WHERE vt OPERATOR(pg_catalog.<=) $3" filter \
-	" ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED)," \
-	" u AS (UPDATE %1$s m SET vt = $2," \
-	" read_ct = m.read_ct OPERATOR(pg_catalog.+) 1, last_read_at = $3" \
-	" FROM c WHERE m.msg_id OPERATOR(pg_catalog.=) c.msg_id" \
-	" RETURNING " M_MESSAGE_COLUMNS ", c.vt AS old_vt)" \
-	" SELECT " MESSAGE_COLUMNS " FROM u ORDER BY old_vt, msg_id"
+/*
+ * The ids of up to "limit" visible messages, in read order, locked; "now"
+ * is the parameter holding the current time.
+ */
+#define PICK_SQL(now, filter, limit) \
+	"SELECT msg_id FROM %1$s WHERE vt OPERATOR(pg_catalog.<=) " now filter \
+	" ORDER BY vt, msg_id LIMIT " limit " FOR UPDATE SKIP LOCKED"
+
+/*
+ * Taking one message needs no order restored: the statement is the plain
+ * "UPDATE/DELETE ... WHERE msg_id = (pick)".  Taking several joins the
+ * picked ids WITH ORDINALITY and returns the position as an 8th column, by
+ * which pgmq_emit_rows() puts the rows back in read order.
+ */
+#define BY_ONE(now, filter) \
+	" WHERE m.msg_id OPERATOR(pg_catalog.=) (" PICK_SQL(now, filter, "1") ")" \
+	" RETURNING " M_MESSAGE_COLUMNS
+#define BY_MANY(join, now, filter) \
+	" " join " pg_catalog.unnest(ARRAY(" PICK_SQL(now, filter, "$1") "))" \
+	" WITH ORDINALITY AS c(msg_id, n)" \
+	" WHERE m.msg_id OPERATOR(pg_catalog.=) c.msg_id" \
+	" RETURNING " M_MESSAGE_COLUMNS ", c.n"
+
+/* read: hide the picked messages until $2; $1 qty, $3 now, $4 conditional */
+#define READ_SET \
+	PGMQ_FIXED_PLAN "UPDATE %1$s m SET vt = $2," \
+	" read_ct = m.read_ct OPERATOR(pg_catalog.+) 1, last_read_at = $3"
+#define COND " AND message OPERATOR(pg_catalog.@>) $4"
 
 const PgmqPlanSpec pgmq_read_spec = {
-	READ_SQL(""), 3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+	READ_SET BY_MANY("FROM", "$3", ""),
+	3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+static const PgmqPlanSpec read_one_spec = {
+	READ_SET BY_ONE("$3", ""),
+	3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec read_cond_spec = {
-	READ_SQL(" AND message OPERATOR(pg_catalog.@>) $4"),
+	READ_SET BY_MANY("FROM", "$3", COND),
 	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID}
 };
 
+static const PgmqPlanSpec read_one_cond_spec = {
+	READ_SET BY_ONE("$3", COND),
+	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID}
+};
+
+/*
+ * pop: delete and return the picked messages; $1 qty, $2 now.  A deleted
+ * row keeps its vt, so several are put in read order by sort_by_vt().
+ */
 static const PgmqPlanSpec pop_spec = {
-	"WITH c AS (SELECT msg_id FROM %1$s WHERE vt OPERATOR(pg_catalog.<=) $2"
-	" ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED),"
-	" d AS (DELETE FROM %1$s m USING c WHERE m.msg_id OPERATOR(pg_catalog.=) c.msg_id"
-	" RETURNING " M_MESSAGE_COLUMNS ")"
-	" SELECT " MESSAGE_COLUMNS " FROM d ORDER BY vt, msg_id",
+	PGMQ_FIXED_PLAN "DELETE FROM %1$s m WHERE m.msg_id OPERATOR(pg_catalog.=) ANY (ARRAY("
+	PICK_SQL("$2", "", "$1") ")) RETURNING " M_MESSAGE_COLUMNS,
+	2, {INT4OID, TIMESTAMPTZOID}
+};
+
+static const PgmqPlanSpec pop_one_spec = {
+	PGMQ_FIXED_PLAN "DELETE FROM %1$s m" BY_ONE("$2", ""),
 	2, {INT4OID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec set_vt_spec = {
+	PGMQ_FIXED_PLAN
 	"WITH u AS (UPDATE %1$s SET vt = $2 WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1)"
 	" RETURNING " MESSAGE_COLUMNS ")"
 	" SELECT " MESSAGE_COLUMNS " FROM u ORDER BY msg_id",
 	2, {INT8ARRAYOID, TIMESTAMPTZOID}
 };
+
+/* qsort comparator of message_record tuples: by (vt, msg_id). */
+static TupleDesc sort_desc;
+
+static int
+vt_msg_id_cmp(const void *a, const void *b)
+{
+	HeapTuple	x = *(HeapTuple const *) a;
+	HeapTuple	y = *(HeapTuple const *) b;
+	bool		isnull;
+	TimestampTz vx = DatumGetTimestampTz(heap_getattr(x, 5, sort_desc, &isnull));
+	TimestampTz vy = DatumGetTimestampTz(heap_getattr(y, 5, sort_desc, &isnull));
+	int64		ix;
+	int64		iy;
+
+	if (vx != vy)
+		return (vx > vy) - (vx < vy);
+	ix = DatumGetInt64(heap_getattr(x, 1, sort_desc, &isnull));
+	iy = DatumGetInt64(heap_getattr(y, 1, sort_desc, &isnull));
+	return (ix > iy) - (ix < iy);
+}
+
+/* Put n message_record rows of tt in read order: by (vt, msg_id). */
+static void
+sort_by_vt(SPITupleTable *tt, uint64 n)
+{
+	if (tt == NULL || n < 2)
+		return;
+	sort_desc = tt->tupdesc;
+	qsort(tt->vals, n, sizeof(HeapTuple), vt_msg_id_cmp);
+}
 
 /* Arguments of one read: what read and read_with_poll share. */
 typedef struct ReadArgs
@@ -97,8 +165,8 @@ read_args(FunctionCallInfo fcinfo, int condno, ReadArgs *ra)
 }
 
 /*
- * One read attempt on an open queue, while connected to SPI; the rows read
- * go to the caller's tuplestore.  Returns how many messages were read.  A
+ * One read attempt on an open queue, while connected to SPI: the messages
+ * go into the caller's tuplestore, in read order.  Returns how many.  A
  * queue with a dead-letter policy reads through dead_letter.c, which moves
  * poison messages instead of delivering them.
  */
@@ -107,6 +175,7 @@ read_once(FunctionCallInfo fcinfo, PgmqQueue *q, const ReadArgs *ra)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	Datum		values[4];
+	const PgmqPlanSpec *spec;
 	uint64		n;
 	PgmqDeadLetter dl;
 
@@ -117,14 +186,20 @@ read_once(FunctionCallInfo fcinfo, PgmqQueue *q, const ReadArgs *ra)
 	values[1] = TimestampTzGetDatum(now + (TimestampTz) ra->vt * USECS_PER_SEC);
 	values[2] = TimestampTzGetDatum(now);
 	if (ra->conditional == NULL)
-		n = pgmq_run(q, &pgmq_read_spec, values, NULL);
+		spec = (ra->qty == 1) ? &read_one_spec : &pgmq_read_spec;
 	else
 	{
 		values[3] = JsonbPGetDatum(ra->conditional);
-		n = pgmq_run(q, &read_cond_spec, values, NULL);
+		spec = (ra->qty == 1) ? &read_one_cond_spec : &read_cond_spec;
 	}
+	if (ra->qty == 1)
+		return pgmq_run_into(fcinfo, q, spec, values, NULL);
+
+	/* several: ordered by the position column, see BY_MANY */
+	n = pgmq_run(q, spec, values, NULL);
 	pgmq_emit_rows(fcinfo);
 	SPI_freetuptable(SPI_tuptable);
+	SPI_tuptable = NULL;
 	return n;
 }
 
@@ -182,14 +257,22 @@ pgmq_pop(PG_FUNCTION_ARGS)
 {
 	PgmqQueue	q;
 	Datum		values[2];
+	int32		qty;
 
 	pgmq_init_srf(fcinfo);
-	values[0] = Int32GetDatum(pgmq_positive_int_arg(fcinfo, 1, "qty"));
+	qty = pgmq_positive_int_arg(fcinfo, 1, "qty");
+	values[0] = Int32GetDatum(qty);
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	values[1] = pgmq_seconds_from_now(0);
 	pgmq_connect();
-	pgmq_run(&q, &pop_spec, values, NULL);
-	pgmq_emit_rows(fcinfo);
+	if (qty == 1)
+		pgmq_run_into(fcinfo, &q, &pop_one_spec, values, NULL);
+	else
+	{
+		pgmq_run(&q, &pop_spec, values, NULL);
+		sort_by_vt(SPI_tuptable, SPI_processed);
+		pgmq_emit_rows(fcinfo);
+	}
 	pgmq_finish();
 	return (Datum) 0;
 }
@@ -200,15 +283,17 @@ set_vt(FunctionCallInfo fcinfo, Datum ids, Datum vt)
 {
 	PgmqQueue	q;
 	Datum		values[2];
+	uint64		n;
 
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	values[0] = ids;
 	values[1] = vt;
 	pgmq_connect();
+	n = pgmq_run_into(fcinfo, &q, &set_vt_spec, values, NULL);
 	/* a new vt can make a message visible sooner: wake waiters at commit */
-	if (pgmq_run(&q, &set_vt_spec, values, NULL) > 0)
+	if (n > 0)
 		pgmq_wakeup_note_send(&q);
-	pgmq_emit_rows(fcinfo);
+	pgmq_vacuum_note_consumed(n);
 	pgmq_finish();
 	return (Datum) 0;
 }

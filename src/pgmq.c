@@ -22,5 +22,6 @@ _PG_init(void)
 {
 	pgmq_plan_cache_init();
 	pgmq_wakeup_init();
+	pgmq_vacuum_init();
 	MarkGUCPrefixReserved("pgmq");
 }

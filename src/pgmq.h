@@ -43,6 +43,15 @@ typedef struct PgmqPlanSpec
 	"fillfactor = 90, autovacuum_vacuum_scale_factor = 0.02, " \
 	"autovacuum_vacuum_insert_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05"
 
+/*
+ * A spec whose SQL starts with PGMQ_FIXED_PLAN gets one generic plan, never
+ * re-planned per call, planned with index scans and nested loops only (no
+ * seq scan, bitmap scan, sort, hash or merge join, JIT or parallel workers):
+ * for statements that touch a handful of rows by key, whatever the table's
+ * size or statistics were when the plan was made (plan_cache.c).
+ */
+#define PGMQ_FIXED_PLAN "/* pgmq fixed plan */ "
+
 /* Most distinct specs one queue can have plans for. */
 #define PGMQ_MAX_PLANS 48
 
@@ -92,8 +101,12 @@ extern void pgmq_connect(void);
 extern void pgmq_finish(void);
 extern uint64 pgmq_run(PgmqQueue *q, const PgmqPlanSpec *spec,
 					   Datum *values, const char *nulls);
+extern uint64 pgmq_run_into(FunctionCallInfo fcinfo, PgmqQueue *q,
+							const PgmqPlanSpec *spec, Datum *values,
+							const char *nulls);
 extern void pgmq_init_srf(FunctionCallInfo fcinfo);
-extern void pgmq_emit_rows(FunctionCallInfo fcinfo);
+extern void pgmq_emit_rows(FunctionCallInfo fcinfo);	/* orders by a trailing
+														 * bigint column, if any */
 extern void pgmq_run_sql(const char *sql, int expected, int nargs,
 						 Oid *argtypes, Datum *values, const char *nulls);
 extern void pgmq_require_arg(FunctionCallInfo fcinfo, int argno, const char *what);
@@ -146,6 +159,10 @@ extern uint64 pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q,
 									Datum conditional);
 extern uint64 pgmq_dead_letter_ids(PgmqQueue *q, PgmqDeadLetter *dl,
 								   const int64 *ids, int n, TimestampTz now);
+
+/* queue_vacuum.c */
+extern void pgmq_vacuum_init(void);
+extern void pgmq_vacuum_note_consumed(uint64 rows);
 
 /* wakeup.c: waiters registry and commit-time wakeups (when preloaded) */
 extern void pgmq_wakeup_init(void);

@@ -8,21 +8,31 @@
  * needs it.
  *
  * Invariants:
- *	- An entry's plans belong to the table whose OID is entry->qrelid.  Every
- *	  call resolves the table again (a syscache lookup under the lock the call
- *	  needs anyway) and throws the plans away when the OID changed, so a queue
- *	  dropped and re-created in one session is planned afresh.
+ *	- An entry's plans belong to the table whose OID is entry->qrelid.  A
+ *	  call on a valid entry just locks that OID: taking the lock processes
+ *	  pending invalidations, and any DDL that could change what the name
+ *	  means (drop, rename, ALTER, GRANT/REVOKE) invalidates the old OID's
+ *	  relcache entry, which marks the cache entry invalid.  An invalid entry
+ *	  is resolved by name again (with the privilege check before the lock)
+ *	  and its plans are thrown away when the OID changed, so a queue dropped
+ *	  and re-created in one session is planned afresh.
  *	- The relcache callback only marks entries invalid (nothing is freed inside
- *	  it); the next open of the queue sees the flag.  Plans themselves are not
- *	  thrown away for an invalidation of the same table (autovacuum's
- *	  statistics updates send those all the time): SPI_plan_is_valid() is
- *	  checked on every fetch, as ri_triggers.c does, and a stale plan is
- *	  rebuilt then.
+ *	  it).  Plans are not thrown away for an invalidation of the same table
+ *	  (autovacuum's statistics updates send those all the time):
+ *	  SPI_plan_is_valid() is checked on every fetch, as ri_triggers.c does,
+ *	  and a stale plan is rebuilt then.
  *	- An entry's PgmqQueueState (facts read paths need on every call, such as
  *	  whether the queue has its fifo index or a dead-letter policy) is cleared
  *	  on every invalidation of the queue table, so
  *	  CacheInvalidateRelcacheByRelid() on it makes every backend look them up
  *	  again, while the plans stay.
+ *	- Specs whose SQL starts with PGMQ_FIXED_PLAN get a generic plan
+ *	  (CURSOR_OPT_GENERIC_PLAN); the planner hook below plans every statement
+ *	  starting with that mark, including the re-plans the plan cache makes
+ *	  after an invalidation, with index scans and nested loops only.  Such a
+ *	  plan is right for a queue of any size, so it can be kept across ANALYZE
+ *	  runs that saw the queue nearly empty, and a call never pays for
+ *	  planning (a custom plan per call costs more than the statement itself).
  */
 #include "postgres.h"
 
@@ -31,6 +41,9 @@
 #include "catalog/namespace.h"
 #include "nodes/makefuncs.h"
 #include "utils/acl.h"
+#include "optimizer/planner.h"
+#include "storage/lmgr.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -52,6 +65,55 @@ typedef struct PgmqCacheEntry
 
 static HTAB *plan_cache = NULL;
 static MemoryContext plan_cache_cxt = NULL;
+static planner_hook_type prev_planner_hook = NULL;
+
+#define FIXED_PLAN_MARK_LEN (sizeof(PGMQ_FIXED_PLAN) - 1)
+
+/* Planner settings for statements marked PGMQ_FIXED_PLAN. */
+static const char *const fixed_plan_settings[][2] = {
+	{"enable_seqscan", "off"},
+	{"enable_bitmapscan", "off"},
+	{"enable_sort", "off"},
+	{"enable_hashjoin", "off"},
+	{"enable_mergejoin", "off"},
+	{"enable_material", "off"},
+	{"jit", "off"},
+	{"max_parallel_workers_per_gather", "0"},
+};
+
+/*
+ * Planner hook: plan statements starting with PGMQ_FIXED_PLAN under
+ * fixed_plan_settings (restored before returning; on error, the
+ * (sub)transaction abort restores them), everything else as usual.
+ */
+static PlannedStmt *
+pgmq_planner(Query *parse, const char *query_string, int cursorOptions,
+			 ParamListInfo boundParams)
+{
+	PlannedStmt *result;
+	int			nestlevel;
+	size_t		i;
+
+	if (query_string == NULL ||
+		strncmp(query_string, PGMQ_FIXED_PLAN, FIXED_PLAN_MARK_LEN) != 0)
+	{
+		if (prev_planner_hook)
+			return prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+		return standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+
+	nestlevel = NewGUCNestLevel();
+	for (i = 0; i < lengthof(fixed_plan_settings); i++)
+		(void) set_config_option(fixed_plan_settings[i][0], fixed_plan_settings[i][1],
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	if (prev_planner_hook)
+		result = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+	else
+		result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	AtEOXact_GUC(true, nestlevel);
+	return result;
+}
 
 /* Relcache invalidation: mark the entries of that table (or all) invalid. */
 static void
@@ -85,6 +147,8 @@ pgmq_plan_cache_init(void)
 	plan_cache = hash_create("pgmq plan cache", 64, &ctl,
 							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	CacheRegisterRelcacheCallback(plan_cache_relcache_cb, (Datum) 0);
+	prev_planner_hook = planner_hook;
+	planner_hook = pgmq_planner;
 }
 
 /* Free an entry's plans and point it at table relid. */
@@ -149,6 +213,25 @@ pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
 				 errmsg("cannot change queue \"%s\" in a read-only transaction",
 						q->name),
 				 errhint("Sending and consuming need a read-write transaction on the primary server.")));
+
+	/*
+	 * Fast path: a valid entry knows the table's OID.  Lock it, which
+	 * processes pending invalidations; if none of them hit the table (a drop,
+	 * rename or ALTER would have), the name still means that table.
+	 */
+	entry = hash_search(plan_cache, q->name, HASH_FIND, NULL);
+	if (entry != NULL && entry->valid)
+	{
+		relid = entry->qrelid;
+		LockRelationOid(relid, mode);
+		if (entry->valid)
+		{
+			q->qrelid = relid;
+			q->entry = entry;
+			return true;
+		}
+		UnlockRelationOid(relid, mode);
+	}
 
 	snprintf(relname, sizeof(relname), "q_%s", q->name);
 	relid = RangeVarGetRelidExtended(makeRangeVar("pgmq", relname, -1),
@@ -221,7 +304,11 @@ pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec)
 		elog(ERROR, "pgmq: too many kept plans for queue \"%s\"", q->name);
 
 	sql = psprintf(spec->sql, entry->qtable, entry->atable);
-	plan = SPI_prepare(sql, spec->nargs, (Oid *) spec->argtypes);
+	if (strncmp(sql, PGMQ_FIXED_PLAN, FIXED_PLAN_MARK_LEN) == 0)
+		plan = SPI_prepare_cursor(sql, spec->nargs, (Oid *) spec->argtypes,
+								  CURSOR_OPT_GENERIC_PLAN);
+	else
+		plan = SPI_prepare(sql, spec->nargs, (Oid *) spec->argtypes);
 	if (plan == NULL)
 		elog(ERROR, "pgmq: SPI_prepare failed for \"%s\": %s",
 			 sql, SPI_result_code_string(SPI_result));

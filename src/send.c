@@ -33,12 +33,12 @@ PG_FUNCTION_INFO_V1(pgmq_send_batch_headers_delay);
 PG_FUNCTION_INFO_V1(pgmq_send_batch_headers_at);
 
 static const PgmqPlanSpec send_spec = {
-	"INSERT INTO %1$s (vt, message, headers) VALUES ($3, $1, $2) RETURNING msg_id",
+	PGMQ_FIXED_PLAN "INSERT INTO %1$s (vt, message, headers) VALUES ($3, $1, $2) RETURNING msg_id",
 	3, {JSONBOID, JSONBOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec send_batch_spec = {
-	"INSERT INTO %1$s (vt, message, headers)"
+	PGMQ_FIXED_PLAN "INSERT INTO %1$s (vt, message, headers)"
 	" SELECT $3, u.m, u.h"
 	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS u(m, h, n)"
 	" ORDER BY u.n"
@@ -136,6 +136,18 @@ pgmq_send_message_args(FunctionCallInfo fcinfo, bool batch, int headers_arg,
 	}
 }
 
+/* The send plans' parameters ($1 msg(s), $2 headers, $3 vt) from a. */
+static void
+send_values(const PgmqSendArgs *a, Datum *values, char *nulls)
+{
+	values[0] = a->msg;
+	values[1] = a->headers;
+	values[2] = a->vt;
+	nulls[0] = ' ';
+	nulls[1] = a->headers_null ? 'n' : ' ';
+	nulls[2] = ' ';
+}
+
 /*
  * Insert the message(s) of a into the opened queue q with its kept plan.
  * SPI must be connected; the new msg_ids (bigint, input order) are left in
@@ -146,14 +158,22 @@ uint64
 pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a)
 {
 	Datum		values[3];
-	char		nulls[3] = {' ', ' ', ' '};
+	char		nulls[3];
 
-	values[0] = a->msg;
-	values[1] = a->headers;
-	if (a->headers_null)
-		nulls[1] = 'n';
-	values[2] = a->vt;
+	send_values(a, values, nulls);
 	return pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls);
+}
+
+/* Send as pgmq_send_to_queue does, streaming the new ids into fcinfo's tuplestore. */
+static uint64
+send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *a)
+{
+	Datum		values[3];
+	char		nulls[3];
+
+	send_values(a, values, nulls);
+	return pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
+						 values, nulls);
 }
 
 /*
@@ -173,8 +193,7 @@ send_one(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int delay
 	a.vt = pgmq_send_visible_at(fcinfo, kind, delay_arg);
 
 	pgmq_connect();
-	pgmq_send_to_queue(&q, &a);
-	pgmq_emit_rows(fcinfo);
+	send_into(fcinfo, &q, &a);
 	pgmq_finish();
 	pgmq_wakeup_note_send(&q);
 	return (Datum) 0;
@@ -193,8 +212,7 @@ send_batch(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int del
 	a.vt = pgmq_send_visible_at(fcinfo, kind, delay_arg);
 
 	pgmq_connect();
-	pgmq_send_to_queue(&q, &a);
-	pgmq_emit_rows(fcinfo);
+	send_into(fcinfo, &q, &a);
 	pgmq_finish();
 	pgmq_wakeup_note_send(&q);
 	return (Datum) 0;

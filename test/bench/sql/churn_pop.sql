@@ -1,0 +1,2 @@
+-- churn consumer: pop one message
+SELECT * FROM pgmq.pop(:q);

@@ -1,0 +1,2 @@
+-- pop one message
+SELECT * FROM pgmq.pop(:q);

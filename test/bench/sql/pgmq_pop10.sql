@@ -1,0 +1,2 @@
+-- pop ten messages
+SELECT * FROM pgmq.pop(:q, 10);

@@ -1,0 +1,2 @@
+-- send: one message per transaction
+SELECT * FROM pgmq.send(:q, :msg);
