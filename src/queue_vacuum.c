@@ -281,7 +281,7 @@ tables_to_vacuum(MemoryContext cxt)
 		"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 		" WHERE n.nspname OPERATOR(pg_catalog.=) 'pgmq'"
 		"   AND c.relkind OPERATOR(pg_catalog.=) 'r'"
-		"   AND c.relname OPERATOR(pg_catalog.~~) 'q\\_%'"
+		"   AND pg_catalog.starts_with(c.relname::pg_catalog.text, 'q_')"
 		"   AND pg_catalog.pg_stat_get_dead_tuples(c.oid) OPERATOR(pg_catalog.>=)"
 		"       ($1 OPERATOR(pg_catalog.+)"
 		"        ($2 OPERATOR(pg_catalog.*) pg_catalog.pg_stat_get_live_tuples(c.oid)))"
