@@ -21,10 +21,10 @@
  *	- Specs whose SQL starts with PGMQ_FIXED_PLAN get a generic plan
  *	  (CURSOR_OPT_GENERIC_PLAN); the planner hook below plans every statement
  *	  starting with that mark, including the re-plans the plan cache makes
- *	  after an invalidation, with index scans and nested loops only.  Such a plan is right for a queue of any size, so it can be kept
- *	  across ANALYZE runs that saw the queue nearly empty, and a call never
- *	  pays for planning (a custom plan per call costs more than the
- *	  statement itself).
+ *	  after an invalidation, with index scans and nested loops only.  Such a
+ *	  plan is right for a queue of any size, so it can be kept across ANALYZE
+ *	  runs that saw the queue nearly empty, and a call never pays for
+ *	  planning (a custom plan per call costs more than the statement itself).
  */
 #include "postgres.h"
 
