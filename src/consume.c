@@ -112,9 +112,10 @@ static const PgmqPlanSpec set_vt_spec = {
 	2, {INT8ARRAYOID, TIMESTAMPTZOID}
 };
 
-/* qsort comparator of message_record tuples: by (vt, msg_id). */
+/* Descriptor of the rows sort_by_vt() is sorting, for its comparator. */
 static TupleDesc sort_desc;
 
+/* qsort comparator of message_record tuples: by (vt, msg_id). */
 static int
 vt_msg_id_cmp(const void *a, const void *b)
 {

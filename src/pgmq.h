@@ -105,8 +105,8 @@ extern uint64 pgmq_run_into(FunctionCallInfo fcinfo, PgmqQueue *q,
 							const PgmqPlanSpec *spec, Datum *values,
 							const char *nulls);
 extern void pgmq_init_srf(FunctionCallInfo fcinfo);
-extern void pgmq_emit_rows(FunctionCallInfo fcinfo);	/* orders by a trailing
-														 * bigint column, if any */
+/* copies SPI_tuptable out, ordered by a trailing extra bigint column if any */
+extern void pgmq_emit_rows(FunctionCallInfo fcinfo);
 extern void pgmq_run_sql(const char *sql, int expected, int nargs,
 						 Oid *argtypes, Datum *values, const char *nulls);
 extern void pgmq_require_arg(FunctionCallInfo fcinfo, int argno, const char *what);

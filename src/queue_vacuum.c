@@ -23,9 +23,9 @@
  * registering a dynamic background worker when it has not.  A worker exits
  * after VACUUM_IDLE_ROUNDS rounds without work, so it never holds a
  * database that nobody uses (DROP DATABASE waits for it for a few seconds
- * at most), and a queue that only receives messages never starts one.  Tables whose autovacuum_enabled is false are left
- * alone, as autovacuum leaves them.  pgmq.vacuum_interval = 0 turns the
- * worker off.
+ * at most), and a queue that only receives messages never starts one.
+ * Tables whose autovacuum_enabled is false are left alone, as autovacuum
+ * leaves them.  pgmq.vacuum_interval = 0 turns the worker off.
  *
  * Shared state: one slot per database (at most VACUUM_SLOTS databases at a
  * time), protected by a spinlock; a slot whose worker is not running may be
@@ -70,6 +70,7 @@ typedef struct VacuumSlot
 {
 	Oid			dboid;			/* database served, InvalidOid if never used */
 	bool		running;		/* a worker is registered or running */
+	int			pid;			/* its process, once started (0 before) */
 	TimestampTz heartbeat;		/* last round (or registration) of the worker */
 	TimestampTz failed_at;		/* last failed start or error exit, or 0 */
 } VacuumSlot;
@@ -200,6 +201,7 @@ vacuum_start_worker(void)
 		return;
 	}
 	slot->running = true;
+	slot->pid = 0;
 	slot->heartbeat = now;
 	SpinLockRelease(&vacuum_shared->mutex);
 
@@ -240,16 +242,25 @@ pgmq_vacuum_note_consumed(uint64 rows)
 	vacuum_start_worker();
 }
 
-/* before_shmem_exit in the worker: give the slot back. */
+/*
+ * before_shmem_exit in the worker: give the slot back, unless a newer worker
+ * (started because this one looked dead) has taken it over.
+ */
 static void
 vacuum_worker_exit(int code, Datum arg)
 {
+	TimestampTz now = GetCurrentTimestamp();
+
 	if (worker_slot == NULL)
 		return;
 	SpinLockAcquire(&vacuum_shared->mutex);
-	worker_slot->running = false;
-	if (!worker_clean_exit)
-		worker_slot->failed_at = GetCurrentTimestamp();
+	if (worker_slot->pid == MyProcPid || worker_slot->pid == 0)
+	{
+		worker_slot->running = false;
+		worker_slot->pid = 0;
+		if (!worker_clean_exit)
+			worker_slot->failed_at = now;
+	}
 	SpinLockRelease(&vacuum_shared->mutex);
 }
 
@@ -281,7 +292,7 @@ tables_to_vacuum(MemoryContext cxt)
 		"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 		" WHERE n.nspname OPERATOR(pg_catalog.=) 'pgmq'"
 		"   AND c.relkind OPERATOR(pg_catalog.=) 'r'"
-		"   AND c.relname OPERATOR(pg_catalog.~~) 'q\\_%'"
+		"   AND pg_catalog.starts_with(c.relname::pg_catalog.text, 'q_')"
 		"   AND pg_catalog.pg_stat_get_dead_tuples(c.oid) OPERATOR(pg_catalog.>=)"
 		"       ($1 OPERATOR(pg_catalog.+)"
 		"        ($2 OPERATOR(pg_catalog.*) pg_catalog.pg_stat_get_live_tuples(c.oid)))"
@@ -339,6 +350,9 @@ pgmq_vacuum_main(Datum main_arg)
 
 	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	worker_slot = &vacuum_shared->slots[DatumGetInt32(main_arg)];
+	SpinLockAcquire(&vacuum_shared->mutex);
+	worker_slot->pid = MyProcPid;
+	SpinLockRelease(&vacuum_shared->mutex);
 	before_shmem_exit(vacuum_worker_exit, (Datum) 0);
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 

@@ -9,7 +9,7 @@
 #
 # Parts (BENCH_PARTS, default "ops scenarios churn latency"):
 #   ops        every operation at 1 and 4 clients; beside it, interleaved
-#              (pgmq, raw, pgmq, raw ...), the same work as plain prepared SQL
+#              (pgmq, raw, raw, pgmq, ...), the same work as plain prepared SQL
 #              on bench.raw_q, a table shaped exactly like the queue table.
 #              Both tables start each run freshly vacuumed and no vacuum runs
 #              during the runs (autovacuum off on both, the queue vacuum
@@ -115,6 +115,8 @@ SELECT format('ALTER TABLE bench.raw_q SET (%s)', array_to_string(reloptions, ',
 -- the same maintenance on both sides: none while a row is measured
 ALTER TABLE pgmq.q_bench SET (autovacuum_enabled = false);
 ALTER TABLE bench.raw_q SET (autovacuum_enabled = false);
+ALTER TABLE pgmq.a_bench SET (autovacuum_enabled = false);
+ALTER TABLE bench.raw_a SET (autovacuum_enabled = false);
 ALTER SYSTEM SET pgmq.vacuum_interval = 0;
 SELECT pg_reload_conf();
 EOF
@@ -183,7 +185,7 @@ measure_side() { # side op clients fill consumer
 
 # ---------------------------------------------------------------------------
 run_ops() {
-    local op info label per consumer c r side tps fill need
+    local op info label per consumer c r side sides tps fill need
     local -A vals need_fill
     echo "op,label,clients,round,side,tps" >"$OUT/ops_runs.csv"
     echo "op,label,clients,pgmq_tps,raw_tps,ratio,pgmq_msgs,raw_msgs" >"$OUT/ops.csv"
@@ -193,9 +195,13 @@ run_ops() {
         for c in $CLIENTS; do
             vals[pgmq]="" vals[raw]=""
             for r in $(seq "$ROUNDS"); do
-                # both sides of a round start from the same queue depth
+                # both sides of a round start from the same queue depth; who
+                # goes first alternates (pgmq, raw, raw, pgmq, ...) so that a
+                # drift in the machine's load favours neither
                 fill="${need_fill[$op]:-$FILL_FIRST}"
-                for side in pgmq raw; do
+                sides="pgmq raw"
+                if ((r % 2 == 0)); then sides="raw pgmq"; fi
+                for side in $sides; do
                     tps="$(measure_side "$side" "$op" "$c" "$fill" "$consumer")"
                     echo "$op,$label,$c,$r,$side,$tps" >>"$OUT/ops_runs.csv"
                     vals[$side]+=" $tps"
@@ -342,7 +348,7 @@ write_report() {
         echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(machine_line)"
         echo "- $(psql -X -At -c 'SELECT version()' | cut -d, -f1); fsync=off (throwaway cluster); pgbench -M prepared"
         echo "- load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-        echo "- runs: ${RUN_SECONDS}s each, $ROUNDS interleaved rounds per row (pgmq, raw, pgmq, raw ...), medians shown; ~${#MSG}-byte JSON messages"
+        echo "- runs: ${RUN_SECONDS}s each, $ROUNDS interleaved rounds per row (pgmq, raw, raw, pgmq, ...), medians shown; ~${#MSG}-byte JSON messages"
         if [[ -s "$OUT/ops.csv" && $(wc -l <"$OUT/ops.csv") -gt 1 ]]; then
             echo
             echo "## Operations against their raw-SQL limit"
