@@ -88,7 +88,7 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 /* settings */
 static int	vacuum_interval_ms = 1000;
 static int	vacuum_threshold = 1000;
-static double vacuum_scale_factor = 0.05;
+static double vacuum_scale_factor = 0.01;
 
 /* backend side: rows consumed since the last look at the worker */
 static uint64 consumed_rows = 0;
@@ -139,7 +139,7 @@ pgmq_vacuum_init(void)
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("pgmq.vacuum_scale_factor",
 							 "Fraction of a queue table's live rows added to pgmq.vacuum_threshold.",
-							 NULL, &vacuum_scale_factor, 0.05, 0.0, 100.0,
+							 NULL, &vacuum_scale_factor, 0.01, 0.0, 100.0,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
