@@ -31,7 +31,7 @@
 #include "commands/trigger.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/backendid.h"
+#include "pg_compat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -230,7 +230,7 @@ move_to_dlq(PgmqQueue *q, PgmqDeadLetter *dl, Datum *msgs, bool *mnulls,
 
 	/* counted as the table's owner: readers need no privilege on it */
 	cvalues[0] = CStringGetTextDatum(q->name);
-	cvalues[1] = Int32GetDatum((int32) MyBackendId);
+	cvalues[1] = Int32GetDatum((int32) pgmq_my_proc_number());
 	cvalues[2] = Int64GetDatum((int64) n);
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(pgmq_extension_table_owner("dead_letter_counts"),

@@ -81,6 +81,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "pg_compat.h"
 #include "wakeup.h"
 
 #define NO_SLOT (-1)
@@ -232,7 +233,7 @@ waiter_unregister(void)
 	if (!my_registered)
 		return;
 	LWLockAcquire(wakeup->lock, LW_EXCLUSIVE);
-	unlink_slot(MyProc->pgprocno);
+	unlink_slot(pgmq_my_proc_number());
 	LWLockRelease(wakeup->lock);
 	my_registered = false;
 	my_owner = NULL;
@@ -261,7 +262,7 @@ pgmq_waiter_register(PgmqQueue *q)
 	bool		log_full = false;
 	int			me;
 
-	if (wakeup == NULL || MyProc == NULL || MyProc->pgprocno >= wakeup->nslots)
+	if (wakeup == NULL || MyProc == NULL || pgmq_my_proc_number() >= wakeup->nslots)
 		return PGMQ_WAIT_POLL;
 
 	key.dbid = MyDatabaseId;
@@ -275,7 +276,7 @@ pgmq_waiter_register(PgmqQueue *q)
 		exit_callback_set = true;
 	}
 
-	me = MyProc->pgprocno;
+	me = pgmq_my_proc_number();
 	slot = &wakeup->slots[me];
 	LWLockAcquire(wakeup->lock, LW_EXCLUSIVE);
 	if (my_registered)
@@ -331,16 +332,16 @@ pgmq_waiter_register(PgmqQueue *q)
 uint32
 pgmq_waiter_wakeups(void)
 {
-	if (wakeup == NULL || MyProc == NULL || MyProc->pgprocno >= wakeup->nslots)
+	if (wakeup == NULL || MyProc == NULL || pgmq_my_proc_number() >= wakeup->nslots)
 		return 0;
-	return pg_atomic_read_u32(&wakeup->slots[MyProc->pgprocno].wakeups);
+	return pg_atomic_read_u32(&wakeup->slots[pgmq_my_proc_number()].wakeups);
 }
 
 /* Set slot i's latch (not our own: we are committing, not waiting). */
 static void
 wake_slot(int i)
 {
-	if (i == MyProc->pgprocno)
+	if (i == pgmq_my_proc_number())
 		return;
 	pg_atomic_fetch_add_u32(&wakeup->slots[i].wakeups, 1);
 	SetLatch(&GetPGProcByNumber(i)->procLatch);

@@ -1,0 +1,27 @@
+/*
+ * pg_compat.h
+ *	  Owns every difference between the PostgreSQL major versions pgmq builds
+ *	  against (15, 16, 17, 18).  This is the only file that tests
+ *	  PG_VERSION_NUM: the rest of src/ calls the named helpers below.
+ */
+#ifndef PGMQ_PG_COMPAT_H
+#define PGMQ_PG_COMPAT_H
+
+#include "postgres.h"
+
+#include "storage/proc.h"
+
+/*
+ * pgmq_my_proc_number(): this backend's index into the PGPROC array, stable
+ * for the life of the backend and below MaxBackends + auxiliary processes.
+ * 17 replaced PGPROC->pgprocno and MyBackendId with MyProcNumber.
+ */
+#if PG_VERSION_NUM >= 170000
+#define pgmq_my_proc_number()		((int) MyProcNumber)
+#define pgmq_proc_number(proc)		((int) GetNumberFromPGProc(proc))
+#else
+#define pgmq_my_proc_number()		((int) MyProc->pgprocno)
+#define pgmq_proc_number(proc)		((int) (proc)->pgprocno)
+#endif
+
+#endif							/* PGMQ_PG_COMPAT_H */
