@@ -21,9 +21,9 @@ PG_FUNCTION_INFO_V1(pgmq_archive_ids);
 
 #define ARCHIVE_SQL(cond, returning) \
 	PGMQ_FIXED_PLAN "WITH d AS (DELETE FROM %1$s WHERE msg_id OPERATOR(pg_catalog.=) " cond \
-	" RETURNING msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)" \
-	" INSERT INTO %2$s (msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers)" \
-	" SELECT msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers FROM d" \
+	" RETURNING " PGMQ_MESSAGE_COLUMNS ")" \
+	" INSERT INTO %2$s (" PGMQ_MESSAGE_COLUMNS ")" \
+	" SELECT " PGMQ_MESSAGE_COLUMNS " FROM d" \
 	returning
 
 static const PgmqPlanSpec delete_one_spec = {

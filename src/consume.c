@@ -36,10 +36,6 @@ PG_FUNCTION_INFO_V1(pgmq_set_vt_at);
 PG_FUNCTION_INFO_V1(pgmq_set_vt_ids);
 PG_FUNCTION_INFO_V1(pgmq_set_vt_ids_at);
 
-#define MESSAGE_COLUMNS "msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers"
-#define M_MESSAGE_COLUMNS \
-	"m.msg_id, m.read_ct, m.enqueued_at, m.last_read_at, m.vt, m.message, m.headers"
-
 /*
  * The ids of up to "limit" visible messages, in read order, locked; "now"
  * is the parameter holding the current time.
@@ -56,12 +52,12 @@ PG_FUNCTION_INFO_V1(pgmq_set_vt_ids_at);
  */
 #define BY_ONE(now, filter) \
 	" WHERE m.msg_id OPERATOR(pg_catalog.=) (" PICK_SQL(now, filter, "1") ")" \
-	" RETURNING " M_MESSAGE_COLUMNS
+	" RETURNING " PGMQ_M_MESSAGE_COLUMNS
 #define BY_MANY(join, now, filter) \
 	" " join " pg_catalog.unnest(ARRAY(" PICK_SQL(now, filter, "$1") "))" \
 	" WITH ORDINALITY AS c(msg_id, n)" \
 	" WHERE m.msg_id OPERATOR(pg_catalog.=) c.msg_id" \
-	" RETURNING " M_MESSAGE_COLUMNS ", c.n"
+	" RETURNING " PGMQ_M_MESSAGE_COLUMNS ", c.n"
 
 /* read: hide the picked messages until $2; $1 qty, $3 now, $4 conditional */
 #define READ_SET \
@@ -95,7 +91,7 @@ static const PgmqPlanSpec read_one_cond_spec = {
  */
 static const PgmqPlanSpec pop_spec = {
 	PGMQ_FIXED_PLAN "DELETE FROM %1$s m WHERE m.msg_id OPERATOR(pg_catalog.=) ANY (ARRAY("
-	PICK_SQL("$2", "", "$1") ")) RETURNING " M_MESSAGE_COLUMNS,
+	PICK_SQL("$2", "", "$1") ")) RETURNING " PGMQ_M_MESSAGE_COLUMNS,
 	2, {INT4OID, TIMESTAMPTZOID}
 };
 
@@ -107,8 +103,8 @@ static const PgmqPlanSpec pop_one_spec = {
 static const PgmqPlanSpec set_vt_spec = {
 	PGMQ_FIXED_PLAN
 	"WITH u AS (UPDATE %1$s SET vt = $2 WHERE msg_id OPERATOR(pg_catalog.=) ANY ($1)"
-	" RETURNING " MESSAGE_COLUMNS ")"
-	" SELECT " MESSAGE_COLUMNS " FROM u ORDER BY msg_id",
+	" RETURNING " PGMQ_MESSAGE_COLUMNS ")"
+	" SELECT " PGMQ_MESSAGE_COLUMNS " FROM u ORDER BY msg_id",
 	2, {INT8ARRAYOID, TIMESTAMPTZOID}
 };
 

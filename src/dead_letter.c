@@ -45,9 +45,6 @@ PG_FUNCTION_INFO_V1(pgmq_clear_dead_letter_queue);
 PG_FUNCTION_INFO_V1(pgmq_redrive);
 PG_FUNCTION_INFO_V1(pgmq_dead_letter_policy_changed);
 
-#define M_MESSAGE_COLUMNS \
-	"m.msg_id, m.read_ct, m.enqueued_at, m.last_read_at, m.vt, m.message, m.headers"
-
 /*
  * Headers of row m once dead-lettered by queue $q at time $now: object
  * headers gain the x-pgmq-dead-letter key; other headers (NULL, arrays,
@@ -80,8 +77,8 @@ PG_FUNCTION_INFO_V1(pgmq_dead_letter_policy_changed);
 	"  read_ct = m.read_ct OPERATOR(pg_catalog.+) 1, last_read_at = $3" \
 	"  FROM c WHERE m.msg_id OPERATOR(pg_catalog.=) c.msg_id" \
 	"  AND m.read_ct OPERATOR(pg_catalog.<) $4" \
-	"  RETURNING " M_MESSAGE_COLUMNS ", c.vt AS old_vt)" \
-	" SELECT false AS dead, msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers, old_vt FROM u" \
+	"  RETURNING " PGMQ_M_MESSAGE_COLUMNS ", c.vt AS old_vt)" \
+	" SELECT false AS dead, " PGMQ_MESSAGE_COLUMNS ", old_vt FROM u" \
 	" UNION ALL SELECT true, msg_id, NULL, NULL, NULL, NULL, message, headers, old_vt FROM d" \
 	" ORDER BY 9, 2"
 

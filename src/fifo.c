@@ -68,10 +68,6 @@ PG_FUNCTION_INFO_V1(pgmq_create_fifo_indexes_all);
 #define GRP(t) \
 	"COALESCE(" t "headers OPERATOR(pg_catalog.->>) 'x-pgmq-group', '')"
 
-#define MESSAGE_COLUMNS "msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers"
-#define M_MESSAGE_COLUMNS \
-	"m.msg_id, m.read_ct, m.enqueued_at, m.last_read_at, m.vt, m.message, m.headers"
-
 /* 1. heads, with the fifo index: one index probe per group ($1 now). */
 static const PgmqPlanSpec heads_skip_spec = {
 	"WITH RECURSIVE g(grp, msg_id, vt) AS ("
@@ -134,8 +130,8 @@ static const PgmqPlanSpec take_spec = {
 	" FROM pg_catalog.unnest($1) WITH ORDINALITY AS p(id, n)"
 	" WHERE m.msg_id OPERATOR(pg_catalog.=) p.id"
 	" AND m.vt OPERATOR(pg_catalog.<=) $3 AND m.read_ct OPERATOR(pg_catalog.<) $4"
-	" RETURNING " M_MESSAGE_COLUMNS ", p.n)"
-	" SELECT " MESSAGE_COLUMNS " FROM u ORDER BY n",
+	" RETURNING " PGMQ_M_MESSAGE_COLUMNS ", p.n)"
+	" SELECT " PGMQ_MESSAGE_COLUMNS " FROM u ORDER BY n",
 	4, {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
 };
 

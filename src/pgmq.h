@@ -52,6 +52,12 @@ typedef struct PgmqPlanSpec
  */
 #define PGMQ_FIXED_PLAN "/* pgmq fixed plan */ "
 
+/* The columns of pgmq.message_record, in its order, as every q_/a_ table has them. */
+#define PGMQ_MESSAGE_COLUMNS "msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers"
+/* The same, qualified by the alias m (UPDATE ... FROM ... RETURNING). */
+#define PGMQ_M_MESSAGE_COLUMNS \
+	"m.msg_id, m.read_ct, m.enqueued_at, m.last_read_at, m.vt, m.message, m.headers"
+
 /* Most distinct specs one queue can have plans for. */
 #define PGMQ_MAX_PLANS 48
 
