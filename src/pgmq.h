@@ -102,6 +102,13 @@ extern SPIPlanPtr pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec);
 extern void pgmq_plan_cache_forget(const char *name);
 extern PgmqQueueState *pgmq_queue_state(PgmqQueue *q);
 
+/* args.c: argument checks */
+extern void pgmq_require_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern int32 pgmq_positive_int_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern int32 pgmq_nonneg_int_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern Datum pgmq_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern Datum pgmq_seconds_from_now(int32 seconds);
+
 /* spi_util.c */
 extern void pgmq_connect(void);
 extern void pgmq_finish(void);
@@ -115,11 +122,6 @@ extern void pgmq_init_srf(FunctionCallInfo fcinfo);
 extern void pgmq_emit_rows(FunctionCallInfo fcinfo);
 extern void pgmq_run_sql(const char *sql, int expected, int nargs,
 						 Oid *argtypes, Datum *values, const char *nulls);
-extern void pgmq_require_arg(FunctionCallInfo fcinfo, int argno, const char *what);
-extern int32 pgmq_positive_int_arg(FunctionCallInfo fcinfo, int argno, const char *what);
-extern int32 pgmq_nonneg_int_arg(FunctionCallInfo fcinfo, int argno, const char *what);
-extern Datum pgmq_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *what);
-extern Datum pgmq_seconds_from_now(int32 seconds);
 extern void pgmq_acquire_name_lock(const char *name);
 extern Oid	pgmq_extension_table_owner(const char *relname);
 
