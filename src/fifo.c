@@ -50,11 +50,13 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/pg_type_d.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "pg_compat.h"
 #include "pgmq.h"
 
 PG_FUNCTION_INFO_V1(pgmq_read_grouped);
@@ -607,13 +609,53 @@ create_fifo_index(PgmqQueue *q)
 	pfree(idx);
 }
 
+/*
+ * Decide, before any lock, whether create_fifo_index has work to do on the
+ * queue whose checked name is in q->name, and if so open it in ShareLock.
+ * Only the table's owner may create an index, as CREATE INDEX checks
+ * ownership before it locks; anyone else learns from the catalog alone that
+ * the index exists (success, no lock: a lock held to the end of the
+ * caller's transaction would block every send and read) or gets "must be
+ * owner".  Returns false when there is nothing to do (index there, or with
+ * missing_ok, no such queue).
+ */
+static bool
+open_for_fifo_index(PgmqQueue *q, bool missing_ok)
+{
+	Oid			relid = pgmq_table_oid("q", q->name);
+
+	if (!OidIsValid(relid))
+	{
+		if (missing_ok)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("queue \"%s\" does not exist", q->name)));
+	}
+	if (!pgmq_table_ownercheck(relid, GetUserId()))
+	{
+		char	   *idxname = fifo_index_name(q->name);
+		Oid			idx = get_relname_relid(idxname, pgmq_namespace_oid(false));
+
+		if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT | ACL_INSERT |
+							  ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
+		if (OidIsValid(idx) && IndexGetRelation(idx, true) == relid)
+			return false;
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+	}
+	return pgmq_open_named(q, ShareLock, missing_ok);
+}
+
 /* pgmq.create_fifo_index(queue_name text) RETURNS void */
 Datum
 pgmq_create_fifo_index(PG_FUNCTION_ARGS)
 {
 	PgmqQueue	q;
 
-	pgmq_open_queue(fcinfo, 0, ShareLock, &q);
+	pgmq_name_arg(fcinfo, 0, q.name);
+	if (!open_for_fifo_index(&q, false))
+		PG_RETURN_VOID();
 	pgmq_connect();
 	create_fifo_index(&q);
 	pgmq_finish();
@@ -641,7 +683,7 @@ pgmq_create_fifo_indexes_all(PG_FUNCTION_ARGS)
 		if (name == NULL || strlen(name) >= NAMEDATALEN)
 			continue;
 		strcpy(q.name, name);
-		if (pgmq_open_named(&q, ShareLock, true))
+		if (open_for_fifo_index(&q, true))
 			create_fifo_index(&q);
 	}
 	pgmq_finish();

@@ -24,4 +24,29 @@
 #define pgmq_proc_number(proc)		((int) (proc)->pgprocno)
 #endif
 
+/*
+ * pgmq_my_lxid(): the local id of this backend's current top-level
+ * transaction.  17 moved PGPROC->lxid into PGPROC->vxid.
+ */
+#if PG_VERSION_NUM >= 170000
+#define pgmq_my_lxid()				(MyProc->vxid.lxid)
+#else
+#define pgmq_my_lxid()				(MyProc->lxid)
+#endif
+
+/*
+ * pgmq_table_ownercheck(relid, roleid): whether roleid owns (or is a member
+ * of the owner of) table relid.  16 replaced pg_class_ownercheck with
+ * object_ownercheck.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "catalog/pg_class_d.h"
+#include "utils/acl.h"
+#define pgmq_table_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
+#else
+#include "utils/acl.h"
+#define pgmq_table_ownercheck(relid, roleid)	pg_class_ownercheck((relid), (roleid))
+#endif
+
 #endif							/* PGMQ_PG_COMPAT_H */
