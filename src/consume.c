@@ -241,10 +241,24 @@ pgmq_read_with_poll(PG_FUNCTION_ARGS)
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	deadline = GetCurrentTimestamp() + (TimestampTz) max_poll_seconds * USECS_PER_SEC;
 
-	pgmq_connect();
-	while (read_once(fcinfo, &q, &ra) == 0 && GetCurrentTimestamp() < deadline)
-		pgmq_wait_for_messages(&q, deadline, poll_interval_ms);
-	pgmq_finish();
+	/*
+	 * One SPI connection per attempt: SPI_finish frees everything the
+	 * attempt and the wait after it allocated (SPI allocates in its
+	 * procedure context whatever context the caller switched to), so a
+	 * long poll does not grow.
+	 */
+	for (;;)
+	{
+		bool		done;
+
+		pgmq_connect();
+		done = read_once(fcinfo, &q, &ra) > 0 || GetCurrentTimestamp() >= deadline;
+		if (!done)
+			pgmq_wait_for_messages(&q, deadline, poll_interval_ms);
+		pgmq_finish();
+		if (done)
+			break;
+	}
 	return (Datum) 0;
 }
 

@@ -168,6 +168,7 @@ typedef struct FifoRead
 	int			ngroups;		/* groups whose head we locked, oldest first */
 	FifoGroup  *groups;
 	int			npicked;		/* msg_ids the batch takes, in batch order */
+	int			maxpicked;		/* room in picked (grown as needed: qty may be huge) */
 	int64	   *picked;
 } FifoRead;
 
@@ -379,6 +380,11 @@ group_has(FifoRead *fr, FifoGroup *g, int k, int window)
 static void
 pick(FifoRead *fr, int64 id)
 {
+	if (fr->npicked == fr->maxpicked)
+	{
+		fr->maxpicked *= 2;
+		fr->picked = repalloc(fr->picked, sizeof(int64) * fr->maxpicked);
+	}
 	fr->picked[fr->npicked++] = id;
 }
 
@@ -425,7 +431,7 @@ choose_rr(FifoRead *fr)
 	gs = palloc(sizeof(FifoGroup *) * n);
 	for (i = 0; i < n; i++)
 		gs[i] = &fr->groups[i];
-	window = (fr->qty + n - 1) / n;
+	window = (int) (((int64) fr->qty + n - 1) / n);
 	walk_groups(fr, gs, n, window);
 	for (rank = 0; fr->npicked < fr->qty; rank++)
 	{
@@ -505,7 +511,8 @@ read_grouped_once(FunctionCallInfo fcinfo, PgmqQueue *q, const FifoArgs *fa, boo
 		fr.max_read_ct = dl.max_read_ct;
 	}
 	fr.now = GetCurrentTimestamp();
-	fr.picked = palloc(sizeof(int64) * fa->qty);
+	fr.maxpicked = Min(fa->qty, 64);
+	fr.picked = palloc(sizeof(int64) * fr.maxpicked);
 
 	find_heads(&fr);
 	if (fr.ncand == 0)
@@ -549,11 +556,20 @@ read_grouped(FunctionCallInfo fcinfo, bool poll, bool rr)
 	pgmq_init_srf(fcinfo);
 	fifo_args(fcinfo, poll, &fa);
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
-	pgmq_connect();
-	while (read_grouped_once(fcinfo, &q, &fa, rr) == 0 && poll &&
-		   GetCurrentTimestamp() < fa.deadline)
-		pgmq_wait_for_messages(&q, fa.deadline, fa.poll_interval_ms);
-	pgmq_finish();
+	/* one SPI connection per attempt: its memory is freed before the next */
+	for (;;)
+	{
+		bool		done;
+
+		pgmq_connect();
+		done = read_grouped_once(fcinfo, &q, &fa, rr) > 0 || !poll ||
+			GetCurrentTimestamp() >= fa.deadline;
+		if (!done)
+			pgmq_wait_for_messages(&q, fa.deadline, fa.poll_interval_ms);
+		pgmq_finish();
+		if (done)
+			break;
+	}
 	return (Datum) 0;
 }
 
