@@ -99,6 +99,8 @@ extern void pgmq_open_queue(FunctionCallInfo fcinfo, int argno, LOCKMODE mode,
 							PgmqQueue *q);
 extern bool pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok);
 extern SPIPlanPtr pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec);
+/* kept plan of a statement that names no queue (SQL used as is) */
+extern SPIPlanPtr pgmq_global_plan(const PgmqPlanSpec *spec);
 extern void pgmq_plan_cache_forget(const char *name);
 extern PgmqQueueState *pgmq_queue_state(PgmqQueue *q);
 

@@ -471,6 +471,28 @@ pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
 }
 
 /*
+ * Prepare sql (the text of spec) and keep the plan: a generic plan for a
+ * PGMQ_FIXED_PLAN statement.  Connected to SPI.
+ */
+static SPIPlanPtr
+prepare_kept(const char *sql, const PgmqPlanSpec *spec)
+{
+	SPIPlanPtr	plan;
+
+	if (strncmp(sql, PGMQ_FIXED_PLAN, FIXED_PLAN_MARK_LEN) == 0)
+		plan = SPI_prepare_cursor(sql, spec->nargs, (Oid *) spec->argtypes,
+								  CURSOR_OPT_GENERIC_PLAN);
+	else
+		plan = SPI_prepare(sql, spec->nargs, (Oid *) spec->argtypes);
+	if (plan == NULL)
+		elog(ERROR, "pgmq: SPI_prepare failed for \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "pgmq: SPI_keepplan failed");
+	return plan;
+}
+
+/*
  * The kept plan of spec for queue q, prepared on first use.  Must be called
  * while connected to SPI.
  */
@@ -499,21 +521,51 @@ pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec)
 		elog(ERROR, "pgmq: too many kept plans for queue \"%s\"", q->name);
 
 	sql = psprintf(spec->sql, entry->qtable, entry->atable);
-	if (strncmp(sql, PGMQ_FIXED_PLAN, FIXED_PLAN_MARK_LEN) == 0)
-		plan = SPI_prepare_cursor(sql, spec->nargs, (Oid *) spec->argtypes,
-								  CURSOR_OPT_GENERIC_PLAN);
-	else
-		plan = SPI_prepare(sql, spec->nargs, (Oid *) spec->argtypes);
-	if (plan == NULL)
-		elog(ERROR, "pgmq: SPI_prepare failed for \"%s\": %s",
-			 sql, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "pgmq: SPI_keepplan failed");
+	plan = prepare_kept(sql, spec);
 	pfree(sql);
 	entry->specs[entry->nplans] = spec;
 	entry->plans[entry->nplans] = plan;
 	entry->nplans++;
 	return plan;
+}
+
+/*
+ * Kept plans of statements tied to no queue (on pgmq's own tables, such as
+ * the topic bindings): one per spec per backend, keyed by the spec's
+ * address like a queue's plans, checked with SPI_plan_is_valid on every
+ * fetch and rebuilt when stale (say, the extension was re-created).
+ */
+static const PgmqPlanSpec *global_specs[PGMQ_MAX_PLANS];
+static SPIPlanPtr global_plans[PGMQ_MAX_PLANS];
+static int	nglobal = 0;
+
+/*
+ * The kept plan of spec, whose SQL names no queue (it is used as is),
+ * prepared on first use.  Must be called while connected to SPI.
+ */
+SPIPlanPtr
+pgmq_global_plan(const PgmqPlanSpec *spec)
+{
+	int			i;
+
+	for (i = 0; i < nglobal; i++)
+	{
+		if (global_specs[i] != spec)
+			continue;
+		if (SPI_plan_is_valid(global_plans[i]))
+			return global_plans[i];
+		/* stale: drop it, and the slot with it, then build afresh below */
+		SPI_freeplan(global_plans[i]);
+		nglobal--;
+		global_specs[i] = global_specs[nglobal];
+		global_plans[i] = global_plans[nglobal];
+		break;
+	}
+	if (nglobal >= PGMQ_MAX_PLANS)
+		elog(ERROR, "pgmq: too many kept plans");
+	global_plans[nglobal] = prepare_kept(spec->sql, spec);
+	global_specs[nglobal] = spec;
+	return global_plans[nglobal++];
 }
 
 /*
