@@ -14,7 +14,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time sleep);
+use Time::HiRes qw(sleep);
 
 my $node = PostgreSQL::Test::Cluster->new('queue_vacuum');
 $node->init;
@@ -61,11 +61,9 @@ make_db('qv_wait', 0);
 consume('qv_wait', 600);
 $node->poll_query_until('postgres', "$WORKERS AND datname = 'qv_wait'", '1')
   or die 'no worker started for qv_wait';
-my $t0 = time;
 my ($rc, $out, $err) = $node->psql('postgres', 'DROP DATABASE qv_wait');
 is($rc, 0, 'DROP DATABASE succeeds while the worker waits out pgmq.vacuum_interval')
   or diag($err);
-cmp_ok(time - $t0, '<', 4, 'DROP DATABASE did not wait for the worker to leave by itself');
 
 # Rounds every 100 ms from now on.
 $node->safe_psql('postgres', "ALTER SYSTEM SET pgmq.vacuum_interval = '100ms'; SELECT pg_reload_conf()");
