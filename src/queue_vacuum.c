@@ -219,30 +219,63 @@ database_closed(Oid dboid)
 	return false;
 }
 
-/*
- * Whether the worker of slot s is alive; caller holds the mutex.  A started
- * worker is alive until its exit callback clears the slot (its pid is
- * checked too, in case it could not run); one that has not started yet is
- * given VACUUM_START_MS, after which its registration is void.
- */
-static bool
-slot_worker_alive(VacuumSlot *s, TimestampTz now)
+/* Void slot s's registration (its worker is gone); caller holds the mutex. */
+static void
+void_registration(VacuumSlot *s, TimestampTz now)
 {
-	if (!s->registered)
-		return false;
-	if (s->pid != 0)
-	{
-		if (kill(s->pid, 0) == 0 || errno != ESRCH)
-			return true;
-	}
-	else if (!TimestampDifferenceExceeds(s->registered_at, now, VACUUM_START_MS))
-		return true;
-	/* gone without a trace: a late starter will find its generation stale */
+	/* a worker starting late will find its generation stale and leave */
 	s->registered = false;
 	s->pid = 0;
 	s->generation++;
 	s->failed_at = now;
-	return false;
+}
+
+/*
+ * Void the registrations whose worker is gone without a trace.  A started
+ * worker is alive until its exit callback clears the slot; its pid is
+ * checked too (kill 0, outside the spinlock), in case it could not run the
+ * callback.  One that has not started is given VACUUM_START_MS.
+ */
+static void
+reap_vanished_workers(TimestampTz now)
+{
+	int			pids[VACUUM_SLOTS];
+	uint32		generations[VACUUM_SLOTS];
+	bool		any = false;
+	int			i;
+
+	SpinLockAcquire(&vacuum_shared->mutex);
+	for (i = 0; i < VACUUM_SLOTS; i++)
+	{
+		VacuumSlot *s = &vacuum_shared->slots[i];
+
+		pids[i] = s->registered ? s->pid : 0;
+		generations[i] = s->generation;
+		if (s->registered && s->pid == 0 &&
+			TimestampDifferenceExceeds(s->registered_at, now, VACUUM_START_MS))
+			void_registration(s, now);
+	}
+	SpinLockRelease(&vacuum_shared->mutex);
+
+	for (i = 0; i < VACUUM_SLOTS; i++)
+	{
+		if (pids[i] != 0 && kill(pids[i], 0) != 0 && errno == ESRCH)
+			any = true;
+		else
+			pids[i] = 0;
+	}
+	if (!any)
+		return;
+	SpinLockAcquire(&vacuum_shared->mutex);
+	for (i = 0; i < VACUUM_SLOTS; i++)
+	{
+		VacuumSlot *s = &vacuum_shared->slots[i];
+
+		if (pids[i] != 0 && s->registered && s->pid == pids[i] &&
+			s->generation == generations[i])
+			void_registration(s, now);
+	}
+	SpinLockRelease(&vacuum_shared->mutex);
 }
 
 /*
@@ -265,11 +298,12 @@ vacuum_start_worker(void)
 	int			running = 0;
 	int			i;
 
+	reap_vanished_workers(now);
 	SpinLockAcquire(&vacuum_shared->mutex);
 	for (i = 0; i < VACUUM_SLOTS; i++)
 	{
 		VacuumSlot *s = &vacuum_shared->slots[i];
-		bool		alive = slot_worker_alive(s, now);
+		bool		alive = s->registered;
 
 		if (alive)
 			running++;

@@ -4,6 +4,7 @@
 #    out pgmq.vacuum_interval (1 h here) and while it is in a long VACUUM;
 #  - at most pgmq.vacuum_max_workers workers run at once, with more busy
 #    databases than that;
+#  - busy databases beyond that take turns;
 #  - a database never has two workers, however long its VACUUM runs and
 #    however many sessions consume from it.
 # A VACUUM is made long by vacuum_cost_delay/vacuum_cost_limit set on the
@@ -118,6 +119,25 @@ for (1 .. 3)
 }
 $node->poll_query_until('postgres', $WORKERS, '0')
   or die 'workers are left after their databases were dropped';
+
+# 5. Busy databases beyond the cap take turns: with pgmq.vacuum_threshold = 0
+# every round has work, so two workers would never leave by themselves; a
+# third database that keeps asking gets one once a worker has had its turn.
+$node->safe_psql('postgres',
+	"ALTER SYSTEM SET pgmq.vacuum_threshold = 0; SELECT pg_reload_conf()");
+make_db("qv_turn$_", 0) for 1 .. 3;
+consume("qv_turn$_", 600) for 1 .. 2;
+$node->poll_query_until('postgres', $WORKERS, '2')
+  or die 'qv_turn1 and qv_turn2 did not get workers';
+my $served = 0;
+for (1 .. 120)
+{
+	consume('qv_turn3', 300);
+	if (workers_in('qv_turn3') eq '1') { $served = 1; last; }
+	sleep(0.5);
+}
+ok($served, 'a third busy database gets a worker when one of the two has had its turn');
+$node->safe_psql('postgres', "DROP DATABASE qv_turn$_") for 1 .. 3;
 
 $node->stop;
 done_testing();
