@@ -153,7 +153,7 @@ load_policy(PgmqQueue *q, PgmqQueueState *st)
 	{
 		values[0] = CStringGetTextDatum(q->name);
 		pgmq_run_sql("SELECT dead_letter_queue::text, max_read_ct FROM pgmq.dead_letter_policy"
-					 " WHERE queue_name OPERATOR(pg_catalog.=) $1",
+					 " WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 					 SPI_OK_SELECT, 1, types, values, NULL);
 		if (SPI_processed == 1)
 		{
@@ -163,11 +163,11 @@ load_policy(PgmqQueue *q, PgmqQueueState *st)
 														  SPI_tuptable->tupdesc, 2,
 														  &isnull));
 
-			if (dlq != NULL && strlen(dlq) < NAMEDATALEN && !isnull && max > 0)
-			{
-				strcpy(st->dlq_name, dlq);
+			/* pgmq.meta's spelling of the name: fold it like an argument */
+			if (dlq != NULL && pgmq_stored_name(dlq, st->dlq_name) && !isnull && max > 0)
 				st->dlq_max_read_ct = max;
-			}
+			else
+				st->dlq_name[0] = '\0';
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
@@ -233,7 +233,7 @@ move_to_dlq(PgmqQueue *q, PgmqDeadLetter *dl, Datum *msgs, bool *mnulls,
 	SetUserIdAndSecContext(pgmq_extension_table_owner("dead_letter_counts"),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 	pgmq_run_sql("INSERT INTO pgmq.dead_letter_counts AS c (queue_name, slot, moved)"
-				 " VALUES ($1, $2, $3) ON CONFLICT (queue_name, slot)"
+				 " VALUES (" PGMQ_META_NAME("$1") ", $2, $3) ON CONFLICT (queue_name, slot)"
 				 " DO UPDATE SET moved = c.moved OPERATOR(pg_catalog.+) EXCLUDED.moved",
 				 SPI_OK_INSERT, 3, types, cvalues, NULL);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
@@ -395,7 +395,8 @@ pgmq_set_dead_letter_queue(PG_FUNCTION_ARGS)
 	pgmq_connect();
 	/* the row trigger invalidates q's cached policy in every backend */
 	pgmq_run_sql("INSERT INTO pgmq.dead_letter_policy AS p (queue_name, dead_letter_queue, max_read_ct)"
-				 " VALUES ($1, $2, $3) ON CONFLICT (queue_name) DO UPDATE"
+				 " VALUES (" PGMQ_META_NAME("$1") ", " PGMQ_META_NAME("$2") ", $3)"
+				 " ON CONFLICT (queue_name) DO UPDATE"
 				 " SET dead_letter_queue = EXCLUDED.dead_letter_queue,"
 				 " max_read_ct = EXCLUDED.max_read_ct",
 				 SPI_OK_INSERT, 3, types, values, NULL);
@@ -417,7 +418,8 @@ pgmq_clear_dead_letter_queue(PG_FUNCTION_ARGS)
 	(void) pgmq_open_named(&q, AccessShareLock, false);
 	values[0] = CStringGetTextDatum(q.name);
 	pgmq_connect();
-	pgmq_run_sql("DELETE FROM pgmq.dead_letter_policy WHERE queue_name OPERATOR(pg_catalog.=) $1",
+	pgmq_run_sql("DELETE FROM pgmq.dead_letter_policy WHERE queue_name OPERATOR(pg_catalog.=) "
+				 PGMQ_META_NAME("$1"),
 				 SPI_OK_DELETE, 1, types, values, NULL);
 	found = SPI_processed > 0;
 	pgmq_finish();
@@ -553,7 +555,7 @@ pgmq_dead_letter_policy_changed(PG_FUNCTION_ARGS)
 	{
 		bool		isnull;
 		Datum		name;
-		char	   *relname;
+		char		folded[NAMEDATALEN];
 		Oid			relid;
 
 		if (tuples[i] == NULL)
@@ -561,9 +563,9 @@ pgmq_dead_letter_policy_changed(PG_FUNCTION_ARGS)
 		name = heap_getattr(tuples[i], 1, RelationGetDescr(td->tg_relation), &isnull);
 		if (isnull)
 			continue;
-		relname = psprintf("q_%s", TextDatumGetCString(name));
-		relid = OidIsValid(pgmq_namespace_oid(true)) && strlen(relname) < NAMEDATALEN ?
-			get_relname_relid(relname, pgmq_namespace_oid(true)) : InvalidOid;
+		/* the row has pgmq.meta's spelling; the table is named after the folded name */
+		relid = pgmq_stored_name(TextDatumGetCString(name), folded) ?
+			pgmq_table_oid("q", folded) : InvalidOid;
 		if (OidIsValid(relid))
 			CacheInvalidateRelcacheByRelid(relid);
 	}

@@ -86,7 +86,7 @@ routing_key_arg(FunctionCallInfo fcinfo, int argno)
 	key = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (!pgmq_routing_key_check(key, strlen(key), &why))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 				 errmsg("invalid routing key \"%s\": %s", key, why),
 				 errhint("A routing key is 1 to %d characters: words of ASCII letters, digits, \"_\" and \"-\" separated by single dots.",
 						 PGMQ_ROUTING_MAX_LEN)));
@@ -104,7 +104,7 @@ pattern_arg(FunctionCallInfo fcinfo, int argno)
 	pattern = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (!pgmq_topic_pattern_check(pattern, strlen(pattern), &why))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 				 errmsg("invalid topic pattern \"%s\": %s", pattern, why),
 				 errhint("A pattern is a routing key in which a word may also be \"*\" (exactly one word) or \"#\" (zero or more words).")));
 	return pattern;
@@ -229,7 +229,8 @@ pgmq_bind_topic(PG_FUNCTION_ARGS)
 	values[2] = pattern_regex_datum(pattern);
 	pgmq_connect();
 	pgmq_run_sql("INSERT INTO pgmq.topic_bindings (pattern, queue_name, compiled_regex)"
-				 " VALUES ($1, $2, $3) ON CONFLICT (pattern, queue_name) DO NOTHING",
+				 " VALUES ($1, " PGMQ_META_NAME("$2") ", $3)"
+				 " ON CONFLICT (pattern, queue_name) DO NOTHING",
 				 SPI_OK_INSERT, 3, types, values, NULL);
 	pgmq_finish();
 	PG_RETURN_VOID();
@@ -255,7 +256,7 @@ pgmq_unbind_topic(PG_FUNCTION_ARGS)
 	pgmq_connect();
 	pgmq_run_sql("DELETE FROM pgmq.topic_bindings"
 				 " WHERE pattern OPERATOR(pg_catalog.=) $1"
-				 " AND queue_name OPERATOR(pg_catalog.=) $2",
+				 " AND queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$2"),
 				 SPI_OK_DELETE, 2, types, values, NULL);
 	n = SPI_processed;
 	pgmq_finish();
@@ -297,14 +298,16 @@ list_bindings(FunctionCallInfo fcinfo, const char *name)
 	if (name == NULL)
 		pgmq_run_sql("SELECT pattern, queue_name::pg_catalog.text, bound_at, compiled_regex"
 					 " FROM pgmq.topic_bindings"
-					 " ORDER BY queue_name COLLATE pg_catalog.\"C\", pattern COLLATE pg_catalog.\"C\"",
+					 " ORDER BY bound_at DESC, pattern COLLATE pg_catalog.\"C\","
+					 " queue_name COLLATE pg_catalog.\"C\"",
 					 SPI_OK_SELECT, 0, NULL, NULL, NULL);
 	else
 	{
 		values[0] = CStringGetTextDatum(name);
 		pgmq_run_sql("SELECT pattern, queue_name::pg_catalog.text, bound_at, compiled_regex"
-					 " FROM pgmq.topic_bindings WHERE queue_name OPERATOR(pg_catalog.=) $1"
-					 " ORDER BY pattern COLLATE pg_catalog.\"C\"",
+					 " FROM pgmq.topic_bindings WHERE queue_name OPERATOR(pg_catalog.=) "
+					 PGMQ_META_NAME("$1")
+					 " ORDER BY bound_at DESC, pattern COLLATE pg_catalog.\"C\"",
 					 SPI_OK_SELECT, 1, types, values, NULL);
 	}
 	pgmq_emit_rows(fcinfo);
@@ -343,6 +346,7 @@ send_to_topic(FunctionCallInfo fcinfo, const char *key, PgmqSendArgs *a, bool em
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	PgmqQueue  *queues = NULL;
+	char	  **shown = NULL;		/* each queue's name as pgmq.meta spells it */
 	Match	   *matches;
 	int			nmatches;
 	int			nqueues = 0;
@@ -353,14 +357,18 @@ send_to_topic(FunctionCallInfo fcinfo, const char *key, PgmqSendArgs *a, bool em
 	pgmq_connect();
 	matches = match_bindings(key, &nmatches);
 
-	/* distinct matching queues, in name order */
+	/* distinct matching queues, in name order (bindings have meta's spelling) */
 	for (k = 0; k < nmatches; k++)
 	{
-		if (nqueues > 0 && strcmp(queues[nqueues - 1].name, matches[k].queue) == 0)
-			continue;
 		if (queues == NULL)
+		{
 			queues = MemoryContextAlloc(caller_cxt, sizeof(PgmqQueue) * nmatches);
+			shown = MemoryContextAlloc(caller_cxt, sizeof(char *) * nmatches);
+		}
 		pgmq_check_name(matches[k].queue, queues[nqueues].name);
+		if (nqueues > 0 && strcmp(queues[nqueues - 1].name, queues[nqueues].name) == 0)
+			continue;
+		shown[nqueues] = MemoryContextStrdup(caller_cxt, matches[k].queue);
 		nqueues++;
 	}
 
@@ -385,7 +393,7 @@ send_to_topic(FunctionCallInfo fcinfo, const char *key, PgmqSendArgs *a, bool em
 			Datum		values[2];
 			bool		nulls[2] = {false, false};
 
-			values[0] = CStringGetTextDatum(q->name);
+			values[0] = CStringGetTextDatum(shown[k]);
 			values[1] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
 									  1, &nulls[1]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
