@@ -242,6 +242,7 @@ SELECT msg_id, message FROM pgmq.read_grouped_head('jobs', 30, 10);
 
 DROP VIEW public.upg111_lengths, public.upg111_queues;
 SELECT pgmq.drop_queue('Orders'), pgmq.drop_queue('jobs');
+REVOKE EXECUTE ON FUNCTION pgmq.send(text, jsonb) FROM upg111_sender;
 DROP ROLE upg111_sender;
 SET client_min_messages = warning;
 DROP EXTENSION pgmq;

@@ -641,9 +641,9 @@ pgmq_create_fifo_indexes_all(PG_FUNCTION_ARGS)
 		PgmqQueue	q;
 		char	   *name = SPI_getvalue(names->vals[i], names->tupdesc, 1);
 
-		if (name == NULL || strlen(name) >= NAMEDATALEN)
+		/* pgmq.meta keeps the name's case: fold it as an argument is */
+		if (name == NULL || !pgmq_stored_name(name, q.name))
 			continue;
-		strcpy(q.name, name);
 		if (pgmq_open_named(&q, ShareLock, true))
 			create_fifo_index(&q);
 	}
