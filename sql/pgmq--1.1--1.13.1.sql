@@ -23,6 +23,28 @@ CREATE FUNCTION pgmq.read_grouped_head_with_poll(queue_name text, vt integer, qt
 -- dead_lettered (8th since 1.1) moves to 9th.  A composite type cannot
 -- reorder its attributes, so dead_lettered is dropped and added back after
 -- the new one (the functions returning the type fill it by position).
+-- A view that reads dead_lettered blocks that: say which, and what to do,
+-- rather than PostgreSQL's advice to drop them with CASCADE.
+DO $$
+DECLARE
+    views text;
+BEGIN
+    SELECT string_agg(DISTINCT r.ev_class::regclass::text, ', ') INTO views
+      FROM pg_catalog.pg_depend d
+      JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+     WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass
+       AND d.refclassid = 'pg_catalog.pg_class'::regclass
+       AND d.refobjid = (SELECT typrelid FROM pg_catalog.pg_type
+                          WHERE oid = 'pgmq.metrics_result'::regtype)
+       AND a.attname = 'dead_lettered';
+    IF views IS NOT NULL THEN
+        RAISE EXCEPTION 'pgmq 1.13.1 moves column dead_lettered of pgmq.metrics_result, which these views read: %', views
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'Drop these views (save their definitions with pg_get_viewdef), run ALTER EXTENSION pgmq UPDATE, then create them again.';
+    END IF;
+END
+$$;
 ALTER TYPE pgmq.metrics_result DROP ATTRIBUTE dead_lettered;
 ALTER TYPE pgmq.metrics_result ADD ATTRIBUTE default_partition_length bigint;
 ALTER TYPE pgmq.metrics_result ADD ATTRIBUTE dead_lettered bigint;

@@ -268,7 +268,7 @@ pgmq_enable_notify_insert(PG_FUNCTION_ARGS)
 	Oid			types[2] = {TEXTOID, INT4OID};
 	Datum		values[2];
 
-	pgmq_open_queue(fcinfo, 0, ShareRowExclusiveLock, &q);
+	pgmq_open_queue_checked(fcinfo, 0, ShareRowExclusiveLock, &q);
 	interval = throttle_arg(fcinfo, 1);
 	values[0] = CStringGetTextDatum(q.name);
 	values[1] = Int32GetDatum(interval);
@@ -326,7 +326,7 @@ pgmq_update_notify_insert(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	uint64		n;
 
-	pgmq_open_queue(fcinfo, 0, AccessShareLock, &q);
+	pgmq_open_queue_checked(fcinfo, 0, AccessShareLock, &q);
 	interval = throttle_arg(fcinfo, 1);
 	values[0] = CStringGetTextDatum(q.name);
 	values[1] = Int32GetDatum(interval);

@@ -102,6 +102,8 @@ extern char *pgmq_name_arg(FunctionCallInfo fcinfo, int argno, char *out);
 extern char *pgmq_name_arg_as_given(FunctionCallInfo fcinfo, int argno, char *out,
 									char *as_given);
 extern bool pgmq_stored_name(const char *stored, char *out);
+extern void pgmq_open_queue_checked(FunctionCallInfo fcinfo, int argno, LOCKMODE mode,
+									PgmqQueue *q);
 extern char *pgmq_table_name(const char *prefix, const char *name);
 extern char *pgmq_qualified_table(const char *prefix, const char *name);
 extern Oid	pgmq_namespace_oid(bool missing_ok);

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
@@ -53,10 +54,16 @@ pgmq_check_name(const char *name, char *out)
 					 errmsg("queue name cannot be empty")));
 			break;
 		case PGMQ_NAME_TOO_LONG:
+			/* 1.11 counts characters: fewer multibyte ones are only bad characters */
+			if (pg_mbstrlen(name) > PGMQ_MAX_NAME_LEN)
+				ereport(ERROR,
+						(errcode(ERRCODE_RAISE_EXCEPTION),
+						 errmsg("queue name is too long, maximum length is %d characters",
+								PGMQ_MAX_NAME_LEN)));
 			ereport(ERROR,
-					(errcode(ERRCODE_RAISE_EXCEPTION),
-					 errmsg("queue name is too long, maximum length is %d characters",
-							PGMQ_MAX_NAME_LEN)));
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("invalid queue name \"%s\"", name),
+					 errdetail("Queue names may contain only ASCII letters, digits, \"_\" and \"-\".")));
 			break;
 		default:
 			ereport(ERROR,
@@ -109,6 +116,23 @@ bool
 pgmq_stored_name(const char *stored, char *out)
 {
 	return pgmq_name_check(stored, strlen(stored), out) == PGMQ_NAME_OK;
+}
+
+/*
+ * pgmq_open_queue for the functions where pgmq 1.11 checks that the queue
+ * exists itself (bind_topic, enable_notify_insert, update_notify_insert):
+ * an unknown queue is its P0001, not our 42P01, so clients that catch the
+ * one they know keep working.
+ */
+void
+pgmq_open_queue_checked(FunctionCallInfo fcinfo, int argno, LOCKMODE mode, PgmqQueue *q)
+{
+	pgmq_name_arg(fcinfo, argno, q->name);
+	if (!pgmq_open_named(q, mode, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_RAISE_EXCEPTION),
+				 errmsg("queue \"%s\" does not exist", q->name),
+				 errhint("Create the queue first using pgmq.create().")));
 }
 
 /* "q_<name>": the unquoted table name for prefix ("q" or "a") and a checked name. */

@@ -72,6 +72,16 @@ typedef struct Match
 	uint64		row;
 } Match;
 
+/* A NULL or empty text argument argno: pgmq 1.11's error (P0001). */
+static void
+require_text(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(argno)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_RAISE_EXCEPTION),
+				 errmsg("%s cannot be NULL or empty", what)));
+}
+
 /*
  * Text argument argno as a checked routing key (NUL-terminated copy).
  * NULL is 22004, an invalid key 22023 with the reason.
@@ -82,7 +92,7 @@ routing_key_arg(FunctionCallInfo fcinfo, int argno)
 	char	   *key;
 	const char *why;
 
-	pgmq_require_arg(fcinfo, argno, "routing_key");
+	require_text(fcinfo, argno, "routing_key");
 	key = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (!pgmq_routing_key_check(key, strlen(key), &why))
 		ereport(ERROR,
@@ -100,7 +110,7 @@ pattern_arg(FunctionCallInfo fcinfo, int argno)
 	char	   *pattern;
 	const char *why;
 
-	pgmq_require_arg(fcinfo, argno, "pattern");
+	require_text(fcinfo, argno, "pattern");
 	pattern = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (!pgmq_topic_pattern_check(pattern, strlen(pattern), &why))
 		ereport(ERROR,
@@ -223,7 +233,8 @@ pgmq_bind_topic(PG_FUNCTION_ARGS)
 	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
 
-	pgmq_open_queue(fcinfo, 1, AccessShareLock, &q);
+	require_text(fcinfo, 1, "queue_name");
+	pgmq_open_queue_checked(fcinfo, 1, AccessShareLock, &q);
 	values[0] = CStringGetTextDatum(pattern);
 	values[1] = CStringGetTextDatum(q.name);
 	values[2] = pattern_regex_datum(pattern);
@@ -249,8 +260,12 @@ pgmq_unbind_topic(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	uint64		n;
 
-	pgmq_require_arg(fcinfo, 0, "pattern");
-	pgmq_open_queue(fcinfo, 1, AccessShareLock, &q);
+	require_text(fcinfo, 0, "pattern");
+	require_text(fcinfo, 1, "queue_name");
+	/* as in pgmq 1.11, no binding of an unknown queue to remove: false */
+	pgmq_name_arg(fcinfo, 1, q.name);
+	if (!pgmq_open_named(&q, AccessShareLock, true))
+		PG_RETURN_BOOL(false);
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = CStringGetTextDatum(q.name);
 	pgmq_connect();
@@ -416,6 +431,15 @@ send_topic(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int del
 	char	   *key = routing_key_arg(fcinfo, 0);
 	PgmqSendArgs a;
 
+	/* pgmq 1.11's checks and errors (P0001) for send_topic */
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_RAISE_EXCEPTION),
+				 errmsg("msg cannot be NULL")));
+	if (kind == PGMQ_DELAY_SECONDS && !PG_ARGISNULL(delay_arg) && PG_GETARG_INT32(delay_arg) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_RAISE_EXCEPTION),
+				 errmsg("delay cannot be negative, got: %d", PG_GETARG_INT32(delay_arg))));
 	pgmq_send_message_args(fcinfo, false, headers_arg, &a);
 	a.vt = pgmq_send_visible_at(fcinfo, kind, delay_arg);
 	PG_RETURN_INT32(send_to_topic(fcinfo, key, &a, false));
