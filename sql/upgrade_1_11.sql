@@ -13,176 +13,7 @@ CREATE EXTENSION pgmq VERSION '1.0';
 RESET client_min_messages;
 \set VERBOSITY terse
 
--- Empty the extension (keep schema pgmq).
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT pg_describe_object(classid, objid, objsubid) AS d
-               FROM pg_depend
-              WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
-                AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgmq')
-                AND classid <> 'pg_namespace'::regclass
-    LOOP
-        EXECUTE 'ALTER EXTENSION pgmq DROP ' || r.d;
-    END LOOP;
-    FOR r IN SELECT c.oid::regclass AS t FROM pg_class c
-              WHERE c.relnamespace = 'pgmq'::regnamespace AND c.relkind = 'r'
-    LOOP
-        EXECUTE format('DROP TABLE IF EXISTS %s CASCADE', r.t);
-    END LOOP;
-    FOR r IN SELECT p.oid::regprocedure AS f FROM pg_proc p
-              WHERE p.pronamespace = 'pgmq'::regnamespace
-    LOOP
-        EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', r.f);
-    END LOOP;
-    DROP TYPE pgmq.message_record, pgmq.queue_record, pgmq.metrics_result CASCADE;
-END
-$$;
-
--- The 1.11.0 shape.
-CREATE TABLE pgmq.meta (
-    queue_name VARCHAR UNIQUE NOT NULL,
-    is_partitioned BOOLEAN NOT NULL,
-    is_unlogged BOOLEAN NOT NULL,
-    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL);
-CREATE UNLOGGED TABLE pgmq.notify_insert_throttle (
-    queue_name VARCHAR UNIQUE NOT NULL
-        CONSTRAINT notify_insert_throttle_meta_queue_name_fk
-        REFERENCES pgmq.meta (queue_name) ON DELETE CASCADE,
-    throttle_interval_ms INTEGER NOT NULL DEFAULT 0,
-    last_notified_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT to_timestamp(0));
-CREATE TABLE pgmq.topic_bindings (
-    pattern text NOT NULL,
-    queue_name text NOT NULL
-        CONSTRAINT topic_bindings_meta_queue_name_fk
-        REFERENCES pgmq.meta (queue_name) ON DELETE CASCADE,
-    bound_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
-    compiled_regex text GENERATED ALWAYS AS ('^' || replace(replace(pattern, '.', '\.'), '*', '[^.]+') || '$') STORED,
-    CONSTRAINT topic_bindings_unique_pattern_queue UNIQUE (pattern, queue_name));
-CREATE TYPE pgmq.message_record AS (msg_id BIGINT, read_ct INTEGER,
-    enqueued_at TIMESTAMPTZ, last_read_at TIMESTAMPTZ, vt TIMESTAMPTZ, message JSONB, headers JSONB);
-CREATE TYPE pgmq.queue_record AS (queue_name VARCHAR, is_partitioned BOOLEAN,
-    is_unlogged BOOLEAN, created_at TIMESTAMPTZ);
-CREATE TYPE pgmq.metrics_result AS (queue_name text, queue_length bigint,
-    newest_msg_age_sec int, oldest_msg_age_sec int, total_messages bigint,
-    scrape_time timestamptz, queue_visible_length bigint);
-
-CREATE FUNCTION pgmq.format_table_name(queue_name text, prefix text) RETURNS TEXT AS $$
-BEGIN
-    IF queue_name ~ '\$|;|--|''' THEN RAISE EXCEPTION 'queue name contains invalid characters'; END IF;
-    RETURN lower(prefix || '_' || queue_name);
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.validate_queue_name(queue_name TEXT) RETURNS void AS $$
-BEGIN
-    IF length(queue_name) > 47 THEN RAISE EXCEPTION 'queue name is too long'; END IF;
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.create_non_partitioned(queue_name TEXT) RETURNS void AS $$
-DECLARE
-    q TEXT := pgmq.format_table_name(queue_name, 'q');
-    a TEXT := pgmq.format_table_name(queue_name, 'a');
-BEGIN
-    PERFORM pgmq.validate_queue_name(queue_name);
-    EXECUTE format('CREATE TABLE IF NOT EXISTS pgmq.%I (msg_id BIGINT PRIMARY KEY GENERATED ALWAYS AS IDENTITY,'
-                   ' read_ct INT DEFAULT 0 NOT NULL, enqueued_at TIMESTAMPTZ DEFAULT now() NOT NULL,'
-                   ' last_read_at TIMESTAMPTZ, vt TIMESTAMPTZ NOT NULL, message JSONB, headers JSONB)', q);
-    EXECUTE format('CREATE TABLE IF NOT EXISTS pgmq.%I (msg_id BIGINT PRIMARY KEY, read_ct INT DEFAULT 0 NOT NULL,'
-                   ' enqueued_at TIMESTAMPTZ DEFAULT now() NOT NULL, last_read_at TIMESTAMPTZ,'
-                   ' archived_at TIMESTAMPTZ DEFAULT now() NOT NULL, vt TIMESTAMPTZ NOT NULL,'
-                   ' message JSONB, headers JSONB)', a);
-    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON pgmq.%I (vt ASC)', q || '_vt_idx', q);
-    INSERT INTO pgmq.meta (queue_name, is_partitioned, is_unlogged) VALUES (queue_name, false, false)
-    ON CONFLICT DO NOTHING;
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq."create"(queue_name TEXT) RETURNS void AS $$
-BEGIN PERFORM pgmq.create_non_partitioned(queue_name); END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.send(queue_name TEXT, msg JSONB) RETURNS SETOF BIGINT AS $$
-BEGIN
-    RETURN QUERY EXECUTE format('INSERT INTO pgmq.%I (vt, message) VALUES (clock_timestamp(), $1) RETURNING msg_id',
-                                pgmq.format_table_name(queue_name, 'q')) USING msg;
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.read(queue_name TEXT, vt INTEGER, qty INTEGER, conditional JSONB DEFAULT '{}')
-RETURNS SETOF pgmq.message_record AS $$
-BEGIN
-    RETURN QUERY EXECUTE format('UPDATE pgmq.%1$I m SET vt = clock_timestamp() + make_interval(secs => $2),'
-        ' read_ct = read_ct + 1, last_read_at = clock_timestamp()'
-        ' WHERE msg_id IN (SELECT msg_id FROM pgmq.%1$I WHERE vt <= clock_timestamp() ORDER BY msg_id LIMIT $1'
-        ' FOR UPDATE SKIP LOCKED) RETURNING m.*', pgmq.format_table_name(queue_name, 'q')) USING qty, vt;
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.pop(queue_name TEXT, qty INTEGER DEFAULT 1) RETURNS SETOF pgmq.message_record AS $$
-BEGIN
-    RETURN QUERY EXECUTE format('DELETE FROM pgmq.%1$I WHERE msg_id IN (SELECT msg_id FROM pgmq.%1$I'
-        ' WHERE vt <= clock_timestamp() ORDER BY msg_id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING *',
-        pgmq.format_table_name(queue_name, 'q')) USING qty;
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.metrics(queue_name TEXT) RETURNS pgmq.metrics_result AS $$
-DECLARE r pgmq.metrics_result;
-BEGIN
-    EXECUTE format('SELECT %L, count(*), NULL::int, NULL::int, count(*), now(), count(*) FROM pgmq.%I',
-                   queue_name, pgmq.format_table_name(queue_name, 'q')) INTO r;
-    RETURN r;
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.metrics_all() RETURNS SETOF pgmq.metrics_result AS $$
-DECLARE m record;
-BEGIN
-    FOR m IN SELECT queue_name FROM pgmq.meta LOOP RETURN NEXT pgmq.metrics(m.queue_name); END LOOP;
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.list_queues() RETURNS SETOF pgmq.queue_record AS $$
-BEGIN RETURN QUERY SELECT * FROM pgmq.meta; END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.drop_queue(queue_name TEXT) RETURNS BOOLEAN AS $$
-BEGIN
-    EXECUTE format('DROP TABLE IF EXISTS pgmq.%I', pgmq.format_table_name(queue_name, 'q'));
-    EXECUTE format('DROP TABLE IF EXISTS pgmq.%I', pgmq.format_table_name(queue_name, 'a'));
-    DELETE FROM pgmq.meta m WHERE m.queue_name = drop_queue.queue_name;
-    RETURN true;
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.notify_queue_listeners() RETURNS TRIGGER AS $$
-BEGIN
-    PERFORM pg_notify('pgmq.' || TG_TABLE_NAME || '.' || TG_OP, NULL);
-    RETURN NEW;
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.enable_notify_insert(queue_name TEXT, throttle_interval_ms INTEGER DEFAULT 250)
-RETURNS void AS $$
-BEGIN
-    INSERT INTO pgmq.notify_insert_throttle (queue_name, throttle_interval_ms)
-    VALUES (queue_name, throttle_interval_ms) ON CONFLICT DO NOTHING;
-    EXECUTE format('CREATE CONSTRAINT TRIGGER trigger_notify_queue_insert_listeners AFTER INSERT ON pgmq.%I'
-                   ' DEFERRABLE FOR EACH ROW EXECUTE PROCEDURE pgmq.notify_queue_listeners()',
-                   pgmq.format_table_name(queue_name, 'q'));
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.enable_notify_insert(queue_name TEXT) RETURNS void AS $$
-BEGIN PERFORM pgmq.enable_notify_insert(queue_name, 250); END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.bind_topic(pattern text, queue_name text) RETURNS void AS $$
-BEGIN
-    INSERT INTO pgmq.topic_bindings (pattern, queue_name) VALUES (pattern, queue_name) ON CONFLICT DO NOTHING;
-END $$ LANGUAGE plpgsql;
-CREATE FUNCTION pgmq.list_topic_bindings()
-RETURNS TABLE (pattern text, queue_name text, bound_at TIMESTAMPTZ, compiled_regex text) AS $$
-    SELECT pattern, queue_name, bound_at, compiled_regex FROM pgmq.topic_bindings ORDER BY bound_at DESC, pattern
-$$ LANGUAGE sql;
-CREATE FUNCTION pgmq._belongs_to_pgmq(table_name TEXT) RETURNS BOOLEAN AS $$ SELECT false $$ LANGUAGE sql;
-CREATE FUNCTION pgmq._extension_exists(extension_name TEXT) RETURNS BOOLEAN AS $$
-    SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = extension_name) $$ LANGUAGE sql;
-CREATE FUNCTION pgmq._validate_batch_params(msgs JSONB[], headers JSONB[]) RETURNS void AS $$
-BEGIN IF msgs IS NULL THEN RAISE EXCEPTION 'msgs cannot be NULL or empty'; END IF; END $$ LANGUAGE plpgsql;
-
--- Register all of it as the extension's version 1.11.0.
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT p.oid::regprocedure AS f FROM pg_proc p WHERE p.pronamespace = 'pgmq'::regnamespace LOOP
-        EXECUTE format('ALTER EXTENSION pgmq ADD FUNCTION %s', r.f);
-    END LOOP;
-    ALTER EXTENSION pgmq ADD TABLE pgmq.meta;
-    ALTER EXTENSION pgmq ADD TABLE pgmq.notify_insert_throttle;
-    ALTER EXTENSION pgmq ADD TABLE pgmq.topic_bindings;
-    ALTER EXTENSION pgmq ADD TYPE pgmq.message_record;
-    ALTER EXTENSION pgmq ADD TYPE pgmq.queue_record;
-    ALTER EXTENSION pgmq ADD TYPE pgmq.metrics_result;
-    UPDATE pg_extension SET extversion = '1.11.0' WHERE extname = 'pgmq';
-END
-$$;
+\i sql/upgrade_1_11_standin.psql
 SELECT extversion FROM pg_extension WHERE extname = 'pgmq';
 
 -- Used as 1.11.0.
@@ -237,6 +68,9 @@ SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'pgmq.q_jobs'::
 SELECT pgmq.send_topic('jobs.new', '{"t": 1}');
 SELECT pgmq.bind_topic('orders.#', 'orders');
 SELECT pattern, queue_name, compiled_regex FROM pgmq.list_topic_bindings();
+-- extension config tables (pg_dump keeps their rows)
+SELECT c.relname FROM pg_extension e, unnest(e.extconfig) AS t(oid) JOIN pg_class c ON c.oid = t.oid
+ WHERE e.extname = 'pgmq' ORDER BY 1;
 -- grouped heads on an upgraded queue
 SELECT msg_id, message FROM pgmq.read_grouped_head('jobs', 30, 10);
 
@@ -244,6 +78,27 @@ DROP VIEW public.upg111_lengths, public.upg111_queues;
 SELECT pgmq.drop_queue('Orders'), pgmq.drop_queue('jobs');
 REVOKE EXECUTE ON FUNCTION pgmq.send(text, jsonb) FROM upg111_sender;
 DROP ROLE upg111_sender;
+
+-- A 1.11.0 database with two meta rows that differ only in case (they share
+-- one table there): the update refuses, naming them, and changes nothing.
+SET client_min_messages = warning;
+DROP EXTENSION pgmq;
+DROP TABLE IF EXISTS pgmq.q_orders, pgmq.a_orders, pgmq.q_jobs, pgmq.a_jobs;
+CREATE EXTENSION pgmq VERSION '1.0';
+RESET client_min_messages;
+\i sql/upgrade_1_11_standin.psql
+SELECT pgmq.create('Dup'), pgmq.create('dup');
+SELECT queue_name FROM pgmq.meta ORDER BY 1;
+\set VERBOSITY default
+ALTER EXTENSION pgmq UPDATE;
+\set VERBOSITY terse
+SELECT extversion FROM pg_extension WHERE extname = 'pgmq';
+DELETE FROM pgmq.meta WHERE queue_name = 'dup';
+ALTER EXTENSION pgmq UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pgmq';
+SELECT queue_name FROM pgmq.list_queues();
+SELECT pgmq.drop_queue('DUP');
+
 SET client_min_messages = warning;
 DROP EXTENSION pgmq;
 CREATE EXTENSION pgmq;
