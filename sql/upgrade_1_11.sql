@@ -33,13 +33,17 @@ SELECT * FROM public.upg111_lengths ORDER BY 1;
 ALTER EXTENSION pgmq UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'pgmq';
 
--- Every function of the extension is ours now (C, or the few SQL/PL/pgSQL
--- helpers our scripts define): none of the stand-in's bodies is left.
-SELECT p.oid::regprocedure AS leftover
+-- Every function of the extension is ours now: C, but for the few SQL and
+-- PL/pgSQL helpers our scripts define (listed); none of the stand-in's
+-- bodies is left.
+SELECT p.oid::regprocedure AS not_c, l.lanname
   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
- WHERE p.pronamespace = 'pgmq'::regnamespace AND l.lanname = 'plpgsql'
-   AND p.proname NOT IN ('_meta_before_insert', '_adopt_queue_tables')
+ WHERE p.pronamespace = 'pgmq'::regnamespace AND l.lanname <> 'c'
  ORDER BY 1;
+SELECT count(*) AS stand_in_bodies FROM pg_proc
+ WHERE pronamespace = 'pgmq'::regnamespace AND prosrc LIKE '%stand-in%';
+SELECT count(*) AS c_functions FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'pgmq'::regnamespace AND l.lanname = 'c';
 SELECT to_regprocedure('pgmq.enable_notify_insert(text)') AS one_arg_enable,
        to_regprocedure('pgmq._belongs_to_pgmq(text)') AS private_helper,
        to_regprocedure('pgmq.read_grouped_head(text,integer,integer)') IS NOT NULL AS has_read_grouped_head;
