@@ -75,6 +75,36 @@ SELECT pattern, queue_name, compiled_regex FROM pgmq.list_topic_bindings();
 -- extension config tables (pg_dump keeps their rows)
 SELECT c.relname FROM pg_extension e, unnest(e.extconfig) AS t(oid) JOIN pg_class c ON c.oid = t.oid
  WHERE e.extname = 'pgmq' ORDER BY 1;
+-- the catalogue, kept to compare with a fresh install at the end
+CREATE TEMP VIEW pgmq_shape AS
+SELECT 'function ' || p.oid::regprocedure || ' ' || pg_get_function_arguments(p.oid)
+       || ' -> ' || pg_get_function_result(p.oid) || ' ' || l.lanname
+       || ' ' || p.provolatile::text || coalesce(' ' || array_to_string(p.proconfig, ','), '') AS item
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'pgmq')
+UNION ALL
+SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+       || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+       || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+       || CASE WHEN a.attgenerated <> '' THEN ' generated' ELSE '' END
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+ WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'pgmq') AND c.relkind IN ('r', 'c')
+   AND c.relname !~ '^[qa]_'
+UNION ALL
+SELECT 'persistence ' || c.relname || ' ' || c.relpersistence::text FROM pg_class c
+ WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'pgmq') AND c.relkind = 'r' AND c.relname !~ '^[qa]_'
+UNION ALL
+SELECT 'trigger ' || tgname || ' on ' || tgrelid::regclass FROM pg_trigger
+ WHERE NOT tgisinternal AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'pgmq')
+                                         AND relname !~ '^[qa]_')
+UNION ALL
+SELECT 'config ' || t.oid::regclass FROM pg_extension e, unnest(e.extconfig) AS t(oid) WHERE e.extname = 'pgmq'
+UNION ALL
+SELECT 'member ' || pg_describe_object(classid, objid, objsubid) FROM pg_depend
+ WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgmq');
+CREATE TEMP TABLE upgraded_shape AS SELECT item FROM pgmq_shape;
 -- grouped heads on an upgraded queue
 SELECT msg_id, message FROM pgmq.read_grouped_head('jobs', 30, 10);
 
@@ -107,3 +137,17 @@ SET client_min_messages = warning;
 DROP EXTENSION pgmq;
 CREATE EXTENSION pgmq;
 RESET client_min_messages;
+
+-- The updated catalogue is a fresh install's: same functions (arguments,
+-- results, language, volatility, settings), columns of pgmq's own tables
+-- and types, persistence, triggers, config tables and extension members.
+-- One difference is kept on purpose: 1.11.0's topic_bindings.queue_name is
+-- text (ours varchar); both compare and join alike, and changing the type
+-- would rewrite the table and fail on any view over it.  (Index and
+-- constraint names of 1.11.0 are not compared.)
+SELECT 'only after the update' AS side, item FROM upgraded_shape
+EXCEPT SELECT 'only after the update', item FROM pgmq_shape
+UNION ALL
+(SELECT 'only in a fresh install', item FROM pgmq_shape
+ EXCEPT SELECT 'only in a fresh install', item FROM upgraded_shape)
+ORDER BY 1, 2;
