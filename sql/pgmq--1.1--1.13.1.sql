@@ -47,6 +47,12 @@ $$;
 CREATE TRIGGER dead_letter_policy_truncated AFTER TRUNCATE ON pgmq.dead_letter_policy
     FOR EACH STATEMENT EXECUTE FUNCTION pgmq.dead_letter_policy_changed();
 
+-- Only the owner of a queue's table may set where its dead letters go.
+CREATE FUNCTION pgmq._dead_letter_policy_check() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pgmq_dead_letter_policy_check' LANGUAGE C;
+CREATE TRIGGER dead_letter_policy_check BEFORE INSERT OR UPDATE ON pgmq.dead_letter_policy
+    FOR EACH ROW EXECUTE FUNCTION pgmq._dead_letter_policy_check();
+
 -- Readers count their own moves, with their own rights: everyone may write
 -- the counts, and the trigger lets a role write only the count of a queue it
 -- may DELETE from (moving needs that), and only upwards.

@@ -5,7 +5,7 @@
 -- current_user, which must be the reader / the sender, not the tables'
 -- owner (before issue 11 they ran as the owner).  Then what the caller's rights allow there: only the counts and
 -- stamps of queues it may consume from / send to, counts only upwards,
--- stamps never ahead of the clock.
+-- stamps never ahead of the clock; policies only by the queue's owner.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgmq;
 RESET client_min_messages;
@@ -79,6 +79,19 @@ SELECT pg_temp.err($$INSERT INTO pgmq.dead_letter_counts VALUES ('cr_q', -7, 1)$
 SELECT pg_temp.err($$UPDATE pgmq.notify_insert_throttle SET last_notified_at = now() WHERE queue_name = 'cr_q'$$);
 RESET ROLE;
 SELECT queue_name, dead_lettered FROM pgmq.metrics('cr_q');
+
+-- The extension owner's grants on pgmq.dead_letter_policy do not let a role
+-- send another role's poison messages where it can read them: only the
+-- owner of the source queue's table may write its policy.
+CREATE ROLE regress_cr_extowner;
+GRANT INSERT, UPDATE, DELETE ON pgmq.dead_letter_policy TO regress_cr_extowner;
+SET ROLE regress_cr_extowner;
+SELECT pg_temp.err($$INSERT INTO pgmq.dead_letter_policy VALUES ('cr_other', 'cr_dlq', 1)$$);
+SELECT pg_temp.err($$UPDATE pgmq.dead_letter_policy SET dead_letter_queue = 'cr_other' WHERE queue_name = 'cr_q'$$);
+RESET ROLE;
+SELECT * FROM pgmq.list_dead_letter_policies() WHERE queue_name LIKE 'cr%';
+REVOKE ALL ON pgmq.dead_letter_policy FROM regress_cr_extowner;
+DROP ROLE regress_cr_extowner;
 
 DROP TRIGGER cr_record ON pgmq.dead_letter_counts;
 DROP TRIGGER cr_record ON pgmq.notify_insert_throttle;

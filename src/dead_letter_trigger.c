@@ -11,6 +11,12 @@
  * trigger AFTER TRUNCATE (which fires no row trigger) that invalidates every
  * relcache entry, so no cached policy survives a TRUNCATE.
  *
+ * A policy decides where a queue's messages may go, so its BEFORE INSERT OR
+ * UPDATE row trigger lets only the owner of the source queue's table (or a
+ * superuser) write it: the grants on pgmq.dead_letter_policy (the extension
+ * owner's) alone would let a role send another role's poison messages to a
+ * queue it reads.
+ *
  * pgmq.dead_letter_counts is written by readers with their own rights (see
  * dead_letter_move.c): everyone has INSERT and UPDATE (moved) on it, and its
  * BEFORE INSERT OR UPDATE row trigger refuses a row unless the caller may
@@ -22,6 +28,7 @@
 #include "access/htup_details.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "pg_compat.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -31,6 +38,7 @@
 
 PG_FUNCTION_INFO_V1(pgmq_dead_letter_policy_changed);
 PG_FUNCTION_INFO_V1(pgmq_dead_letter_counts_check);
+PG_FUNCTION_INFO_V1(pgmq_dead_letter_policy_check);
 
 /* Invalidate the relcache entry of the queue named in column 1 of tuple. */
 static void
@@ -149,5 +157,46 @@ pgmq_dead_letter_counts_check(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the dead-letter count of queue \"%s\" can only go up", checked)));
+	return PointerGetDatum(newtup);
+}
+
+/*
+ * Trigger on pgmq.dead_letter_policy, BEFORE INSERT OR UPDATE FOR EACH ROW:
+ * only the owner of the source queue's table may set where its dead letters
+ * go.
+ */
+Datum
+pgmq_dead_letter_policy_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	newtup;
+	bool		isnull;
+	Datum		name;
+	char		checked[NAMEDATALEN];
+	Oid			relid;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pgmq: dead_letter_policy_check must be a BEFORE INSERT OR UPDATE row trigger")));
+	newtup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	name = heap_getattr(newtup, 1, RelationGetDescr(td->tg_relation), &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("queue_name cannot be NULL")));
+	pgmq_check_name(TextDatumGetCString(name), checked);
+	relid = pgmq_table_oid("q", checked);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("queue \"%s\" does not exist", checked)));
+	if (!pgmq_rel_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to set the dead-letter queue of queue \"%s\"", checked),
+				 errdetail("Only the owner of pgmq.q_%s may.", checked)));
 	return PointerGetDatum(newtup);
 }
