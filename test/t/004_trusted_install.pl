@@ -119,6 +119,11 @@ like(installer_error(q{ALTER TABLE pgmq.meta DISABLE TRIGGER USER}),
 	qr/must be owner of table meta/, 'cannot disable the triggers on pgmq.meta');
 like(installer_error(q{DROP TABLE pgmq.dead_letter_counts}),
 	qr/extension pgmq requires it/, 'cannot drop the tables of the extension');
+like(installer_error(q{ALTER EXTENSION pgmq DROP TABLE pgmq.dead_letter_counts}),
+	qr/must be owner of table dead_letter_counts/,
+	'cannot take a table out of the extension (to drop it as the schema owner)');
+like(installer_error(q{ALTER TABLE pgmq.meta OWNER TO installer}),
+	qr/must be owner of table meta/, 'cannot take over a table of the extension');
 like(installer_error(q{SET session_replication_role = replica}),
 	qr/permission denied to set parameter/, 'cannot bypass the triggers');
 
