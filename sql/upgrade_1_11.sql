@@ -42,8 +42,6 @@ SELECT p.oid::regprocedure AS not_c, l.lanname
  ORDER BY 1;
 SELECT count(*) AS stand_in_bodies FROM pg_proc
  WHERE pronamespace = 'pgmq'::regnamespace AND prosrc LIKE '%stand-in%';
-SELECT count(*) AS c_functions FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
- WHERE p.pronamespace = 'pgmq'::regnamespace AND l.lanname = 'c';
 SELECT to_regprocedure('pgmq.enable_notify_insert(text)') AS one_arg_enable,
        to_regprocedure('pgmq._belongs_to_pgmq(text)') AS private_helper,
        to_regprocedure('pgmq.read_grouped_head(text,integer,integer)') IS NOT NULL AS has_read_grouped_head;

@@ -35,37 +35,47 @@ PG_FUNCTION_INFO_V1(pgmq_metrics_all);
 #define METRICS_NATTS_1_1 8
 #define METRICS_NATTS 9
 
+/*
+ * The identity sequence of the queue table is found from the table's OID
+ * ($3), never from its name: no name is ever put inside a string literal.
+ */
 #define METRICS_SQL(extra) \
 	"SELECT pg_catalog.count(*)," \
-	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.max(enqueued_at)))::int," \
-	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.min(enqueued_at)))::int," \
-	" COALESCE(pg_catalog.pg_sequence_last_value(" \
-	"   pg_catalog.pg_get_serial_sequence('%1$s', 'msg_id')::pg_catalog.regclass), 0)," \
+	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.max(enqueued_at)))::pg_catalog.int4," \
+	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.min(enqueued_at)))::pg_catalog.int4," \
+	" COALESCE((SELECT pg_catalog.pg_sequence_last_value(d.objid::pg_catalog.regclass)" \
+	"   FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a" \
+	"   ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid" \
+	"   WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass" \
+	"   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass" \
+	"   AND d.refobjid OPERATOR(pg_catalog.=) $3 AND a.attname OPERATOR(pg_catalog.=) 'msg_id'" \
+	"   AND d.deptype OPERATOR(pg_catalog.=) ANY ('{a,i}'::pg_catalog.\"char\"[]) LIMIT 1), 0)," \
 	" pg_catalog.now()," \
 	" pg_catalog.count(*) FILTER (WHERE vt OPERATOR(pg_catalog.<=) $1)" extra \
 	" FROM %1$s"
 
 static const PgmqPlanSpec metrics_spec = {
-	METRICS_SQL(""), 1, {TIMESTAMPTZOID}
+	METRICS_SQL(""), 3, {TIMESTAMPTZOID, TEXTOID, OIDOID}
 };
 
 /* 1.1: the same plus how many messages the queue ($2) has dead-lettered */
 static const PgmqPlanSpec metrics_1_1_spec = {
-	METRICS_SQL(", (SELECT COALESCE(pg_catalog.sum(c.moved), 0)::bigint"
+	METRICS_SQL(", (SELECT COALESCE(pg_catalog.sum(c.moved), 0)::pg_catalog.int8"
 				" FROM pgmq.dead_letter_counts c WHERE c.queue_name OPERATOR(pg_catalog.=) $2)"),
-	2, {TIMESTAMPTZOID, TEXTOID}
+	3, {TIMESTAMPTZOID, TEXTOID, OIDOID}
 };
 
 /*
- * 1.13.1: the same plus rows in the default partitions of q_ ($3) and a_
- * ($4), then dead_lettered, then the name pgmq.meta keeps.
+ * 1.13.1: the same plus the rows in the default partitions of q_ ($3) and a_
+ * ($4), then dead_lettered (rows of the queue as pgmq.meta spells it), then
+ * that spelling of the name.
  */
 static const PgmqPlanSpec metrics_1_13_spec = {
-	METRICS_SQL(", (SELECT pg_catalog.sum(GREATEST(c.reltuples, 0))::bigint"
+	METRICS_SQL(", (SELECT pg_catalog.sum(GREATEST(c.reltuples, 0))::pg_catalog.int8"
 				" FROM pg_catalog.pg_partitioned_table p"
 				" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.partdefid"
 				" WHERE p.partrelid OPERATOR(pg_catalog.=) ANY (ARRAY[$3, $4]))"
-				", (SELECT COALESCE(pg_catalog.sum(c.moved), 0)::bigint"
+				", (SELECT COALESCE(pg_catalog.sum(c.moved), 0)::pg_catalog.int8"
 				" FROM pgmq.dead_letter_counts c WHERE c.queue_name OPERATOR(pg_catalog.=) "
 				PGMQ_META_NAME("$2") ")"
 				", " PGMQ_META_NAME("$2") "::pg_catalog.text"),
@@ -119,13 +129,15 @@ metrics_place(TupleDesc tupdesc, const Datum *cols, const bool *colnulls,
 /*
  * Compute the metrics of open queue q into values/nulls (natts columns of
  * pgmq.metrics_result) but the name, which goes to name_out (NAMEDATALEN
- * bytes) for the caller to put in values[0].  Connected to SPI; every value
- * is pass-by-value, so they outlive SPI_finish().
+ * bytes) for the caller to put in values[0].  Connected to SPI; the values
+ * are copied out of SPI's memory (int8 and timestamptz are by reference on
+ * some platforms), so they outlive SPI_freetuptable() and SPI_finish().
  */
 static void
 queue_metrics(PgmqQueue *q, int natts, Datum *values, bool *nulls, char *name_out)
 {
 	Datum		args[4];
+	TupleDesc	desc;
 	int			i;
 	char	   *name = NULL;
 
@@ -138,11 +150,17 @@ queue_metrics(PgmqQueue *q, int natts, Datum *values, bool *nulls, char *name_ou
 			 args, NULL);
 	if (SPI_processed != 1)
 		elog(ERROR, "pgmq: metrics query returned " UINT64_FORMAT " rows", SPI_processed);
+	desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < natts - 1; i++)
-		values[i + 1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									  i + 1, &nulls[i + 1]);
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], desc, i + 1, &nulls[i + 1]);
+
+		values[i + 1] = nulls[i + 1] ? (Datum) 0 :
+			SPI_datumTransfer(d, att->attbyval, att->attlen);
+	}
 	if (natts == METRICS_NATTS)
-		name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, natts);
+		name = SPI_getvalue(SPI_tuptable->vals[0], desc, natts);
 	strlcpy(name_out, name != NULL ? name : q->name, NAMEDATALEN);
 	nulls[0] = false;
 	SPI_freetuptable(SPI_tuptable);
@@ -174,45 +192,36 @@ pgmq_metrics(PG_FUNCTION_ARGS)
 													  values, nulls)));
 }
 
+/* metrics_all: one queue's row into the caller's tuplestore. */
+static void
+metrics_all_visit(PgmqQueue *q, void *arg)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
+	TupleDesc	desc = rsinfo->setDesc;
+	Datum		cols[METRICS_NATTS];
+	bool		colnulls[METRICS_NATTS];
+	Datum	   *values;
+	bool	   *nulls;
+	char		shown[NAMEDATALEN];
+
+	if (RecoveryInProgress() &&
+		get_rel_persistence(q->qrelid) == RELPERSISTENCE_UNLOGGED)
+		return;					/* unreadable on a standby: skip */
+	queue_metrics(q, metrics_natts(desc), cols, colnulls, shown);
+	cols[0] = CStringGetTextDatum(shown);
+	values = palloc(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	metrics_place(desc, cols, colnulls, values, nulls);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
 /* pgmq.metrics_all() RETURNS SETOF pgmq.metrics_result */
 Datum
 pgmq_metrics_all(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	SPITupleTable *names;
-	Datum	   *values;
-	bool	   *nulls;
-	uint64		n;
-	uint64		i;
-
 	pgmq_init_srf(fcinfo);
-	values = palloc(sizeof(Datum) * rsinfo->setDesc->natts);
-	nulls = palloc(sizeof(bool) * rsinfo->setDesc->natts);
 	pgmq_connect();
-	pgmq_run_sql("SELECT queue_name::text FROM pgmq.meta ORDER BY queue_name",
-				 SPI_OK_SELECT, 0, NULL, NULL, NULL);
-	names = SPI_tuptable;
-	n = SPI_processed;
-	for (i = 0; i < n; i++)
-	{
-		PgmqQueue	q;
-		Datum		cols[METRICS_NATTS];
-		bool		colnulls[METRICS_NATTS];
-		char		shown[NAMEDATALEN];
-		char	   *name = SPI_getvalue(names->vals[i], names->tupdesc, 1);
-
-		if (name == NULL || !pgmq_stored_name(name, q.name))
-			continue;
-		if (!pgmq_open_named(&q, AccessShareLock, true))
-			continue;			/* a meta row without its table: skip */
-		if (RecoveryInProgress() &&
-			get_rel_persistence(q.qrelid) == RELPERSISTENCE_UNLOGGED)
-			continue;			/* unreadable on a standby: skip */
-		queue_metrics(&q, metrics_natts(rsinfo->setDesc), cols, colnulls, shown);
-		cols[0] = CStringGetTextDatum(shown);
-		metrics_place(rsinfo->setDesc, cols, colnulls, values, nulls);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	pgmq_foreach_queue(AccessShareLock, metrics_all_visit, fcinfo->resultinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }

@@ -31,7 +31,7 @@ typedef struct PgmqPlanSpec
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[6];
+	Oid			argtypes[8];
 } PgmqPlanSpec;
 
 /*
@@ -101,13 +101,17 @@ extern void pgmq_check_name(const char *name, char *out);
 extern char *pgmq_name_arg(FunctionCallInfo fcinfo, int argno, char *out);
 extern char *pgmq_name_arg_as_given(FunctionCallInfo fcinfo, int argno, char *out,
 									char *as_given);
-extern bool pgmq_stored_name(const char *stored, char *out);
 extern void pgmq_open_queue_checked(FunctionCallInfo fcinfo, int argno, LOCKMODE mode,
 									PgmqQueue *q);
 extern char *pgmq_table_name(const char *prefix, const char *name);
 extern char *pgmq_qualified_table(const char *prefix, const char *name);
 extern Oid	pgmq_namespace_oid(bool missing_ok);
 extern Oid	pgmq_table_oid(const char *prefix, const char *name);
+
+/* queue_iter.c: names read back from tables, and the one loop over queues */
+typedef void (*PgmqQueueVisit) (PgmqQueue *q, void *arg);
+extern bool pgmq_name_from_table(const char *raw, const char *source, char *out);
+extern void pgmq_foreach_queue(LOCKMODE mode, PgmqQueueVisit visit, void *arg);
 
 /* plan_cache.c */
 extern void pgmq_plan_cache_init(void);

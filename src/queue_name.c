@@ -108,17 +108,6 @@ pgmq_name_arg_as_given(FunctionCallInfo fcinfo, int argno, char *out, char *as_g
 }
 
 /*
- * A queue name read back from pgmq.meta: when it passes the same rule as an
- * argument, write its lower-cased form to out and return true; otherwise
- * return false (the caller skips the row).
- */
-bool
-pgmq_stored_name(const char *stored, char *out)
-{
-	return pgmq_name_check(stored, strlen(stored), out) == PGMQ_NAME_OK;
-}
-
-/*
  * pgmq_open_queue for the functions where pgmq 1.11 checks that the queue
  * exists itself (bind_topic, enable_notify_insert, update_notify_insert):
  * an unknown queue is its P0001, not our 42P01, so clients that catch the
