@@ -39,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "pgmq.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_set_dead_letter_queue);
 PG_FUNCTION_INFO_V1(pgmq_clear_dead_letter_queue);
@@ -224,6 +225,7 @@ move_to_dlq(PgmqQueue *q, PgmqDeadLetter *dl, Datum *msgs, bool *mnulls,
 	values[2] = TimestampTzGetDatum(now);
 	pgmq_run(&dl->dlq, &insert_spec, values, NULL);
 	pgmq_wakeup_note_send(&dl->dlq);
+	pgmq_stats_dead_letter(q, &dl->dlq, n);
 
 	/* counted as the table's owner: readers need no privilege on it */
 	cvalues[0] = CStringGetTextDatum(q->name);
@@ -453,6 +455,7 @@ redrive_insert(SPITupleTable *tt, uint64 from, uint64 to, PgmqQueue *target)
 	values[2] = pgmq_seconds_from_now(0);
 	pgmq_run(target, &insert_spec, values, NULL);
 	pgmq_wakeup_note_send(target);
+	pgmq_stats_count(target, PGMQ_STAT_ENQUEUED, n);
 }
 
 /*
@@ -497,6 +500,7 @@ pgmq_redrive(PG_FUNCTION_ARGS)
 	pgmq_run(&dlq, &redrive_take_spec, &limit, nulls);
 	tt = SPI_tuptable;
 	n = SPI_processed;
+	pgmq_stats_count(&dlq, PGMQ_STAT_REMOVED, n);
 	if (fixed_target && n > 0)
 		redrive_insert(tt, 0, n, &target);
 	/* else: runs of rows from one source queue, in dead-letter order */
