@@ -54,7 +54,7 @@ fuzz:
 # --- Packaging (issue 17) ----------------------------------------------------
 # make deb     Debian packages postgresql-<v>-pgmq for every installed server
 #              that has its -server-dev package (pg_buildext, debian/), built
-#              from the tracked files of this tree in build/deb; the .deb files
+#              from the files of this tree (tracked and untracked, not ignored) in build/deb; the .deb files
 #              land in build/deb.  Needs debhelper, devscripts and
 #              postgresql-server-dev-all.  test/package/deb.sh installs one.
 # make dist    dist/pgmq-<version>.zip for PGXN (git archive of HEAD, one
@@ -65,7 +65,7 @@ DEB_DIR      = build/deb
 .PHONY: deb dist meta-check
 deb:
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/pgmq-$(PGMQ_VERSION)
-	git ls-files -z | xargs -0 tar -cf - | tar -xf - -C $(DEB_DIR)/pgmq-$(PGMQ_VERSION)
+	git ls-files -z -c -o --exclude-standard | xargs -0 tar -cf - | tar -xf - -C $(DEB_DIR)/pgmq-$(PGMQ_VERSION)
 	cd $(DEB_DIR)/pgmq-$(PGMQ_VERSION) && \
 		PG_SUPPORTED_VERSIONS=installed pg_buildext updatecontrol && \
 		PG_SUPPORTED_VERSIONS=installed DEB_BUILD_OPTIONS="nocheck $(DEB_BUILD_OPTIONS)" \
