@@ -3,6 +3,7 @@
 #    fails with 55000 and says what to set, and the message path still works.
 #  - Preloaded with pgmq.max_tracked_queues = 10: queues past the limit are
 #    not tracked and pgmq.stats_info() counts their events.
+#  - 4 pgbench clients committing at once lose no count.
 #  - A consumer waiting in read_with_poll that a committed send wakes counts
 #    a poll wakeup.
 #  - Statistics live in shared memory: a restart starts them afresh, and
@@ -82,6 +83,17 @@ like($got, qr/^1$/m, 'waiter got the new message');
 is($node->safe_psql('postgres',
 		"SELECT poll_wakeups, reads, messages_delivered FROM pgmq.stats WHERE queue_name = 'q2'"),
 	'1|1|1', 'a commit that woke the waiter is a poll wakeup');
+
+# --- concurrent commits lose no count ---------------------------------------
+$node->safe_psql('postgres', "SELECT pgmq.stats_reset('q4')");
+$node->pgbench(
+	'--no-vacuum --client=4 --jobs=2 --transactions=500',
+	0, [qr{processed: 2000/2000}], [qr{^$}],
+	'4 clients send 500 messages each',
+	{ 'stats_send' => "SELECT pgmq.send('q4', '{}');\nSELECT * FROM pgmq.read('q4', 0, 1);\n" });
+is($node->safe_psql('postgres',
+		"SELECT sends, messages_sent, reads, messages_delivered + empty_reads >= reads FROM pgmq.stats WHERE queue_name = 'q4'"),
+	'2000|2000|2000|t', 'concurrent commits: every send and read counted');
 
 # --- restart -----------------------------------------------------------------
 $node->safe_psql('postgres',
