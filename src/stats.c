@@ -305,7 +305,7 @@ pending_for(const char *name)
 	p = &pending[npending++];
 	memset(p, 0, sizeof(*p));
 	p->key = key;
-	strlcpy(p->display, name, NAMEDATALEN);
+	strncpy(p->display, name, NAMEDATALEN - 1);	/* p is zeroed: stays terminated */
 	p->level = level;
 	return p;
 }
