@@ -34,7 +34,10 @@ port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 work="$(mktemp -d)"
 pid=
 cleanup() {
-    [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    if [[ -n "$pid" ]]; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true    # the exporter's own status (143: our TERM)
+    fi
     sql -c 'DROP ROLE IF EXISTS pgmq_prom_test' >/dev/null 2>&1 || true
     rm -rf "$work"
 }
