@@ -695,11 +695,61 @@ reset_entry(StatsEntry *e, TimestampTz now)
 }
 
 /*
+ * Free the entries nobody will free: of databases that no longer exist, and
+ * of this database's queues whose table is gone without drop_queue (DROP
+ * EXTENSION, DROP TABLE).  Catalog lookups run without the lock; an entry
+ * is then removed only if it is still there.
+ */
+static void
+free_orphans(void)
+{
+	HASH_SEQ_STATUS seq;
+	StatsEntry *e;
+	StatsKey   *keys;
+	char	  (*names)[NAMEDATALEN];
+	bool	   *gone;
+	int			n = 0;
+	int			i;
+
+	keys = palloc(sizeof(StatsKey) * max_tracked_queues);
+	names = palloc(sizeof(*names) * max_tracked_queues);
+	gone = palloc0(sizeof(bool) * max_tracked_queues);
+	LWLockAcquire(stats->lock, LW_SHARED);
+	hash_seq_init(&seq, stats_hash);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (n < max_tracked_queues)
+		{
+			keys[n] = e->key;
+			memcpy(names[n++], e->display, NAMEDATALEN);
+		}
+	}
+	LWLockRelease(stats->lock);
+
+	for (i = 0; i < n; i++)
+	{
+		if (keys[i].dbid != MyDatabaseId)
+			gone[i] = !SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(keys[i].dbid));
+		else
+			gone[i] = !OidIsValid(pgmq_table_oid("q", names[i]));
+	}
+
+	LWLockAcquire(stats->lock, LW_EXCLUSIVE);
+	for (i = 0; i < n; i++)
+	{
+		if (gone[i])
+			hash_search(stats_hash, &keys[i], HASH_REMOVE, NULL);
+	}
+	LWLockRelease(stats->lock);
+}
+
+/*
  * pgmq.stats_reset(queue_name text DEFAULT NULL) RETURNS void
  *
  * Zero the counters of one queue, or (NULL) of every queue of this
  * database.  The length estimate is kept: it is a gauge, not a count.  A
  * valid name without statistics is not an error (there is nothing to zero).
+ * Without a name it also frees orphaned entries (free_orphans).
  */
 Datum
 pgmq_stats_reset(PG_FUNCTION_ARGS)
@@ -722,6 +772,7 @@ pgmq_stats_reset(PG_FUNCTION_ARGS)
 		LWLockRelease(stats->lock);
 		PG_RETURN_VOID();
 	}
+	free_orphans();
 	LWLockAcquire(stats->lock, LW_EXCLUSIVE);
 	hash_seq_init(&seq, stats_hash);
 	while ((e = hash_seq_search(&seq)) != NULL)

@@ -6,6 +6,8 @@
 #  - 4 pgbench clients committing at once lose no count.
 #  - A consumer waiting in read_with_poll that a committed send wakes counts
 #    a poll wakeup.
+#  - stats_reset() frees the entries of dropped databases and of queue
+#    tables dropped without drop_queue.
 #  - Statistics live in shared memory: a restart starts them afresh, and
 #    the length estimate of a queue that already held messages then starts
 #    from the planner's row count (here set by VACUUM), not from zero.
@@ -107,6 +109,24 @@ is($node->safe_psql('postgres', "SELECT sends, queue_length_estimate FROM pgmq.s
 	'1|100', 'restart: the estimate starts from the planner row count plus what was counted');
 is($node->safe_psql('postgres', "SELECT queue_length_estimate FROM pgmq.stats WHERE queue_name = 'q3'"),
 	'100', 'restart: the planner row count is added once');
+
+# --- orphaned entries --------------------------------------------------------
+# A dropped database, or a queue table dropped without drop_queue, leaves
+# entries nobody frees at commit; stats_reset() without a name frees them.
+$node->safe_psql('postgres', 'CREATE DATABASE stats_gone');
+$node->safe_psql('stats_gone',
+	"CREATE EXTENSION pgmq; SELECT pgmq.create('g'); SELECT pgmq.send('g', '{}')");
+my $tracked = $node->safe_psql('postgres', 'SELECT tracked_queues FROM pgmq.stats_info()');
+$node->safe_psql('postgres', 'DROP DATABASE stats_gone');
+$node->safe_psql('postgres', 'DROP TABLE pgmq.q_q3, pgmq.a_q3');
+is($node->safe_psql('postgres', 'SELECT tracked_queues FROM pgmq.stats_info()'),
+	$tracked, 'orphans: entries stay after DROP DATABASE / DROP TABLE');
+$node->safe_psql('postgres', "SELECT pgmq.stats_reset('q2')");
+is($node->safe_psql('postgres', 'SELECT tracked_queues FROM pgmq.stats_info()'),
+	$tracked, 'orphans: a reset of one queue frees nothing');
+$node->safe_psql('postgres', 'SELECT pgmq.stats_reset()');
+is($node->safe_psql('postgres', 'SELECT tracked_queues FROM pgmq.stats_info()'),
+	$tracked - 2, 'orphans: stats_reset() frees the dropped database\'s and the dropped table\'s entries');
 
 $node->stop;
 done_testing();
