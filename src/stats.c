@@ -38,13 +38,15 @@
  *
  * The length estimate
  *	  queue_length_estimate = messages stored - messages removed, as counted
- *	  here (never reset by stats_reset: it is a gauge).  An entry created for
- *	  a queue that already held messages (after a restart, or once the
- *	  queue got an entry again) starts from the net count since then; the
- *	  first read of pgmq.stats adds the planner's row count of the queue
- *	  table (pg_class.reltuples, summed over partitions) once.  Messages
- *	  removed behind pgmq's back (DELETE on the table, pg_partman retention)
- *	  are not seen.  Reading it never scans a queue.
+ *	  here (never reset by stats_reset: it is a gauge).  A new entry starts
+ *	  from the planner's row count of the queue table (pg_class.reltuples,
+ *	  read from the syscache when a transaction first counts an event of the
+ *	  queue: 0 for a new table), so a queue that held messages when it was
+ *	  first counted (after a restart) starts near its size.  For a
+ *	  partitioned queue the sum over partitions is added by the first read
+ *	  of pgmq.stats instead (seed_lengths).  Messages removed behind pgmq's
+ *	  back (DELETE on the table, pg_partman retention) are not seen.  Reading
+ *	  it never scans a queue.
  */
 #include "postgres.h"
 
@@ -127,6 +129,8 @@ typedef struct Pending
 	char		display[NAMEDATALEN];
 	int			level;
 	bool		forget;			/* drop_queue: free the entry first */
+	bool		seed_known;		/* seed is the planner's row count */
+	int64		seed;			/* the length to start from if the entry is new */
 	int64		dlength;
 	uint64		counters[NUM_COUNTERS];
 } Pending;
@@ -270,8 +274,8 @@ apply_pending(const Pending *p)
 		{
 			memcpy(e->display, p->display, NAMEDATALEN);
 			e->reset_at = GetCurrentTimestamp();
-			pg_atomic_init_u32(&e->seeded, 0);
-			pg_atomic_init_u64(&e->length, 0);
+			pg_atomic_init_u32(&e->seeded, p->seed_known ? 1 : 0);
+			pg_atomic_init_u64(&e->length, p->seed_known ? p->seed : 0);
 			for (i = 0; i < NUM_COUNTERS; i++)
 				pg_atomic_init_u64(&e->counters[i], 0);
 		}
@@ -281,12 +285,40 @@ apply_pending(const Pending *p)
 }
 
 /*
- * The pending record of queue name at the current subtransaction level,
- * made if need be.  When the list is full, its newest record is applied
- * and reused.
+ * The planner's row count of table relid (pg_class.reltuples, 0 if never
+ * counted) into *rows: one syscache lookup.  False for a partitioned table,
+ * whose count is the sum over its partitions (seed_lengths() adds it).
+ */
+static bool
+relation_rows(Oid relid, int64 *rows)
+{
+	HeapTuple	tup;
+	Form_pg_class rel;
+	bool		ok;
+
+	*rows = 0;
+	if (!OidIsValid(relid))
+		return false;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	rel = (Form_pg_class) GETSTRUCT(tup);
+	ok = rel->relkind != RELKIND_PARTITIONED_TABLE;
+	if (ok && rel->reltuples > 0)
+		*rows = (int64) rel->reltuples;
+	ReleaseSysCache(tup);
+	return ok;
+}
+
+/*
+ * The pending record of queue name (table relid, or InvalidOid) at the
+ * current subtransaction level, made if need be; a new record notes the
+ * table's planner row count, the length an entry made for it at commit
+ * starts from.  When the list is full, its newest record is applied and
+ * reused.
  */
 static Pending *
-pending_for(const char *name)
+pending_for(const char *name, Oid relid)
 {
 	StatsKey	key;
 	int			level = GetCurrentTransactionNestLevel();
@@ -307,6 +339,7 @@ pending_for(const char *name)
 	p->key = key;
 	strncpy(p->display, name, NAMEDATALEN - 1);	/* p is zeroed: stays terminated */
 	p->level = level;
+	p->seed_known = relation_rows(relid, &p->seed);
 	return p;
 }
 
@@ -318,7 +351,7 @@ pgmq_stats_count(PgmqQueue *q, PgmqStatEvent ev, uint64 n)
 
 	if (!tracking())
 		return;
-	p = pending_for(q->name);
+	p = pending_for(q->name, q->qrelid);
 	switch (ev)
 	{
 		case PGMQ_STAT_SEND:
@@ -430,7 +463,7 @@ pgmq_stats_read(PgmqQueue *q, FunctionCallInfo fcinfo)
 	if (!tracking() || (ts = result_store(fcinfo)) == NULL)
 		return;
 	n = (uint64) tuplestore_tuple_count(ts);
-	p = pending_for(q->name);
+	p = pending_for(q->name, q->qrelid);
 	p->counters[C_READS]++;
 	if (n == 0)
 		p->counters[C_EMPTY_READS]++;
@@ -460,7 +493,7 @@ pgmq_stats_forget(const char *name)
 
 	if (stats == NULL || !OidIsValid(MyDatabaseId))
 		return;
-	p = pending_for(name);
+	p = pending_for(name, InvalidOid);
 	/* what this level counted before the drop belongs to the dropped queue */
 	memset(p->counters, 0, sizeof(p->counters));
 	p->dlength = 0;
