@@ -40,11 +40,11 @@
  *	  queue_length_estimate = messages stored - messages removed, as counted
  *	  here (never reset by stats_reset: it is a gauge).  A new entry starts
  *	  from the planner's row count of the queue table (pg_class.reltuples,
- *	  read from the syscache when a transaction first counts an event of the
- *	  queue: 0 for a new table), so a queue that held messages when it was
- *	  first counted (after a restart) starts near its size.  For a
- *	  partitioned queue the sum over partitions is added by the first read
- *	  of pgmq.stats instead (seed_lengths).  Messages removed behind pgmq's
+ *	  summed over partitions; read when a transaction first counts an event
+ *	  of the queue: 0 for a new table), so a queue that held messages when
+ *	  it was first counted (after a restart) starts near its size.  An entry
+ *	  made without it (a queue dropped and created again in one
+ *	  transaction) gets it at the first read of pgmq.stats (seed_lengths).  Messages removed behind pgmq's
  *	  back (DELETE on the table, pg_partman retention) are not seen.  Reading
  *	  it never scans a queue.
  */
@@ -129,6 +129,7 @@ typedef struct Pending
 	char		display[NAMEDATALEN];
 	int			level;
 	bool		forget;			/* drop_queue: free the entry first */
+	Oid			relid;			/* the queue table, or InvalidOid */
 	bool		seed_known;		/* seed is the planner's row count */
 	int64		seed;			/* the length to start from if the entry is new */
 	int64		dlength;
@@ -148,6 +149,15 @@ static HTAB *stats_hash = NULL;
 
 static Pending pending[MAX_PENDING];
 static int	npending = 0;
+
+/*
+ * Queue tables this backend has seen an entry for (direct-mapped by OID):
+ * their pending records skip reading the planner's row count, which only a
+ * new entry needs.  Never stale in a harmful way: an entry is removed only
+ * when its table is dropped, and a new table has a new OID.
+ */
+#define KNOWN_SLOTS 64
+static Oid	known_relids[KNOWN_SLOTS];
 
 /* shmem_request_hook: reserve the header and the hash. */
 static void
@@ -259,6 +269,8 @@ apply_pending(const Pending *p)
 	{
 		add_to_entry(e, p);
 		LWLockRelease(stats->lock);
+		if (OidIsValid(p->relid))
+			known_relids[p->relid % KNOWN_SLOTS] = p->relid;
 		return;
 	}
 	LWLockRelease(stats->lock);
@@ -280,21 +292,49 @@ apply_pending(const Pending *p)
 				pg_atomic_init_u64(&e->counters[i], 0);
 		}
 		add_to_entry(e, p);
+		if (OidIsValid(p->relid))
+			known_relids[p->relid % KNOWN_SLOTS] = p->relid;
 	}
 	LWLockRelease(stats->lock);
 }
 
 /*
- * The planner's row count of table relid (pg_class.reltuples, 0 if never
- * counted) into *rows: one syscache lookup.  False for a partitioned table,
- * whose count is the sum over its partitions (seed_lengths() adds it).
+ * pg_class.reltuples of relid, 0 when never counted or unknown, and 0 for a
+ * partitioned table (ANALYZE gives it the sum of its partitions, which are
+ * counted themselves).
+ */
+static int64
+reltuples_of(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	int64		rows = 0;
+
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_class rel = (Form_pg_class) GETSTRUCT(tup);
+
+		if (rel->relkind != RELKIND_PARTITIONED_TABLE && rel->reltuples > 0)
+			rows = (int64) rel->reltuples;
+		ReleaseSysCache(tup);
+	}
+	return rows;
+}
+
+/*
+ * The planner's row count of queue table relid into *rows, the length a new
+ * entry (key) starts from.  A plain table: one syscache lookup.  A
+ * partitioned one: the sum over its partitions, read only while the queue
+ * has no entry (a lookup under the lock in shared mode first), since
+ * listing partitions costs a catalog scan.  False when not known.
  */
 static bool
-relation_rows(Oid relid, int64 *rows)
+relation_rows(Oid relid, const StatsKey *key, int64 *rows)
 {
+	List	   *parts;
+	ListCell   *lc;
 	HeapTuple	tup;
 	Form_pg_class rel;
-	bool		ok;
+	bool		tracked;
 
 	*rows = 0;
 	if (!OidIsValid(relid))
@@ -303,11 +343,24 @@ relation_rows(Oid relid, int64 *rows)
 	if (!HeapTupleIsValid(tup))
 		return false;
 	rel = (Form_pg_class) GETSTRUCT(tup);
-	ok = rel->relkind != RELKIND_PARTITIONED_TABLE;
-	if (ok && rel->reltuples > 0)
-		*rows = (int64) rel->reltuples;
+	if (rel->relkind != RELKIND_PARTITIONED_TABLE)
+	{
+		if (rel->reltuples > 0)
+			*rows = (int64) rel->reltuples;
+		ReleaseSysCache(tup);
+		return true;
+	}
 	ReleaseSysCache(tup);
-	return ok;
+	LWLockAcquire(stats->lock, LW_SHARED);
+	tracked = hash_search(stats_hash, key, HASH_FIND, NULL) != NULL;
+	LWLockRelease(stats->lock);
+	if (tracked)
+		return false;			/* not needed */
+	parts = find_all_inheritors(relid, NoLock, NULL);
+	foreach(lc, parts)
+		*rows += reltuples_of(lfirst_oid(lc));
+	list_free(parts);
+	return true;
 }
 
 /*
@@ -339,7 +392,11 @@ pending_for(const char *name, Oid relid)
 	p->key = key;
 	strncpy(p->display, name, NAMEDATALEN - 1);	/* p is zeroed: stays terminated */
 	p->level = level;
-	p->seed_known = relation_rows(relid, &p->seed);
+	p->relid = relid;
+	if (OidIsValid(relid) && known_relids[relid % KNOWN_SLOTS] == relid)
+		p->seed_known = false;	/* it has an entry: no seed needed */
+	else
+		p->seed_known = relation_rows(relid, &key, &p->seed);
 	return p;
 }
 
@@ -602,23 +659,15 @@ planner_rows(const char *name)
 	Oid			relid = pgmq_table_oid("q", name);
 	List	   *rels;
 	ListCell   *lc;
-	double		total = 0;
+	int64		total = 0;
 
 	if (!OidIsValid(relid))
 		return 0;
 	rels = get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE ?
 		find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
 	foreach(lc, rels)
-	{
-		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
-
-		if (!HeapTupleIsValid(tup))
-			continue;
-		if (((Form_pg_class) GETSTRUCT(tup))->reltuples > 0)
-			total += ((Form_pg_class) GETSTRUCT(tup))->reltuples;
-		ReleaseSysCache(tup);
-	}
-	return (int64) total;
+		total += reltuples_of(lfirst_oid(lc));
+	return total;
 }
 
 /* Add the planner's row count to the unseeded entries among copies. */

@@ -101,6 +101,13 @@ is($node->safe_psql('postgres',
 $node->safe_psql('postgres',
 	"SELECT pgmq.send_batch('q3', array_fill('{}'::jsonb, ARRAY[98]))");
 $node->safe_psql('postgres', 'VACUUM pgmq.q_q3');    # reltuples = 99
+# a partitioned queue (pg_partman, 100 messages per partition), created
+# while the table above is full: counted from its first event after restart
+$node->safe_psql('postgres',
+	"CREATE SCHEMA partman; CREATE EXTENSION pg_partman SCHEMA partman;"
+	  . " SELECT pgmq.create_partitioned('pq', '100', '100000');"
+	  . " SELECT pgmq.send_batch('pq', array_fill('{}'::jsonb, ARRAY[250]));");
+$node->safe_psql('postgres', 'VACUUM ANALYZE');    # reltuples of each partition
 $node->restart;
 is($node->safe_psql('postgres', 'SELECT count(*) FROM pgmq.stats'),
 	'0', 'restart: statistics start afresh');
@@ -109,6 +116,20 @@ is($node->safe_psql('postgres', "SELECT sends, queue_length_estimate FROM pgmq.s
 	'1|100', 'restart: the estimate starts from the planner row count plus what was counted');
 is($node->safe_psql('postgres', "SELECT queue_length_estimate FROM pgmq.stats WHERE queue_name = 'q3'"),
 	'100', 'restart: the planner row count is added once');
+$node->safe_psql('postgres', "SELECT pgmq.send('pq', '{}')");
+is($node->safe_psql('postgres', "SELECT sends, queue_length_estimate FROM pgmq.stats WHERE queue_name = 'pq'"),
+	'1|251', 'restart: a partitioned queue starts from the sum over its partitions');
+$node->safe_psql('postgres', 'VACUUM ANALYZE');
+is($node->safe_psql('postgres', "SELECT queue_length_estimate FROM pgmq.stats WHERE queue_name = 'pq'"),
+	'251', 'restart: a later vacuum does not count the partitions again');
+# a partitioned queue created while tracked starts from 0: exact
+$node->safe_psql('postgres',
+	"SELECT pgmq.create_partitioned('pq2', '100', '100000');"
+	  . " SELECT pgmq.send_batch('pq2', array_fill('{}'::jsonb, ARRAY[150]));"
+	  . " SELECT pgmq.delete('pq2', 1::bigint);");
+$node->safe_psql('postgres', 'VACUUM ANALYZE');
+is($node->safe_psql('postgres', "SELECT queue_length_estimate FROM pgmq.stats WHERE queue_name = 'pq2'"),
+	'149', 'a new partitioned queue: the estimate is exact');
 
 # --- orphaned entries --------------------------------------------------------
 # A dropped database, or a queue table dropped without drop_queue, leaves
