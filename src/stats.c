@@ -14,7 +14,8 @@
  *	    the functions return it and when its counters were last reset.
  *	  - Past max_tracked_queues a queue that has no entry yet is not tracked:
  *	    its events are dropped and counted in the shared "untracked" counter
- *	    (pgmq.stats_info()).  Entries are freed when drop_queue commits.
+ *	    (pgmq.stats_info()); nothing is evicted.  Entries are freed when
+ *	    drop_queue commits.
  *
  * Counting is transactional and costs the message path no shared memory
  *	  pgmq_stats_count() and friends add to a backend-local pending list
@@ -42,11 +43,16 @@
  *	  from the planner's row count of the queue table (pg_class.reltuples,
  *	  summed over partitions; read when a transaction first counts an event
  *	  of the queue: 0 for a new table), so a queue that held messages when
- *	  it was first counted (after a restart) starts near its size.  An entry
- *	  made without it (a queue dropped and created again in one
- *	  transaction) gets it at the first read of pgmq.stats (seed_lengths).  Messages removed behind pgmq's
- *	  back (DELETE on the table, pg_partman retention) are not seen.  Reading
- *	  it never scans a queue.
+ *	  it was first counted (after a restart) starts near its size.  A
+ *	  backend remembers the tables it has seen an entry for and skips that
+ *	  lookup for them.  An entry made without the count (a queue dropped and
+ *	  created again in one transaction) gets it at the first read of
+ *	  pgmq.stats (seed_lengths).  Messages removed behind pgmq's back
+ *	  (DELETE on the table, pg_partman retention) are not seen.  Reading it
+ *	  never scans a queue.
+ *
+ * Entries nobody frees at commit (a dropped database; a queue table dropped
+ * without drop_queue) are freed by stats_reset() without a name.
  */
 #include "postgres.h"
 
