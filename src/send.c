@@ -18,6 +18,7 @@
 #include "utils/timestamp.h"
 
 #include "pgmq.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_send);
 PG_FUNCTION_INFO_V1(pgmq_send_delay);
@@ -161,7 +162,7 @@ pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a)
 	char		nulls[3];
 
 	send_values(a, values, nulls);
-	return pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls);
+	return pgmq_stats_sent(q, pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls));
 }
 
 /* Send as pgmq_send_to_queue does, streaming the new ids into fcinfo's tuplestore. */
@@ -172,8 +173,8 @@ send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *a)
 	char		nulls[3];
 
 	send_values(a, values, nulls);
-	return pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
-						 values, nulls);
+	return pgmq_stats_sent(q, pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
+											values, nulls));
 }
 
 /*
