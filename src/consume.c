@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "pgmq.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_read);
 PG_FUNCTION_INFO_V1(pgmq_read_with_poll);
@@ -212,6 +213,7 @@ pgmq_read(PG_FUNCTION_ARGS)
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	pgmq_connect();
 	read_once(fcinfo, &q, &ra);
+	pgmq_stats_read(&q, fcinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }
@@ -255,6 +257,8 @@ pgmq_read_with_poll(PG_FUNCTION_ARGS)
 		done = read_once(fcinfo, &q, &ra) > 0 || GetCurrentTimestamp() >= deadline;
 		if (!done)
 			pgmq_wait_for_messages(&q, deadline, poll_interval_ms);
+		else
+			pgmq_stats_read(&q, fcinfo);
 		pgmq_finish();
 		if (done)
 			break;
@@ -284,6 +288,7 @@ pgmq_pop(PG_FUNCTION_ARGS)
 		sort_by_vt(SPI_tuptable, SPI_processed);
 		pgmq_emit_rows(fcinfo);
 	}
+	pgmq_stats_emitted(&q, PGMQ_STAT_POP, fcinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }

@@ -35,18 +35,17 @@
 #endif
 
 /*
- * pgmq_table_ownercheck(relid, roleid): whether roleid owns (or is a member
- * of the owner of) table relid.  16 replaced pg_class_ownercheck with
- * object_ownercheck.
+ * pgmq_rel_ownercheck(relid, roleid): does roleid own relation relid (or is
+ * it a superuser)?  16 replaced pg_class_ownercheck with object_ownercheck.
  */
 #if PG_VERSION_NUM >= 160000
 #include "catalog/pg_class_d.h"
 #include "utils/acl.h"
-#define pgmq_table_ownercheck(relid, roleid) \
+#define pgmq_rel_ownercheck(relid, roleid) \
 	object_ownercheck(RelationRelationId, (relid), (roleid))
 #else
 #include "utils/acl.h"
-#define pgmq_table_ownercheck(relid, roleid)	pg_class_ownercheck((relid), (roleid))
+#define pgmq_rel_ownercheck(relid, roleid)	pg_class_ownercheck((relid), (roleid))
 #endif
 
 #endif							/* PGMQ_PG_COMPAT_H */
