@@ -9,11 +9,11 @@
 -- queue management
 SELECT pgmq.create('tour_core');
 SELECT pgmq.create('tour_core');                  -- idempotent
-SELECT pgmq.create_non_partitioned('Tour_Two');
+SELECT pgmq.create_non_partitioned('Tour_D');
 SELECT pgmq.create_unlogged('tour_unlogged');
-SELECT pgmq.create('tour_a');
+SELECT pgmq.create('tour_fifo');
 SELECT pgmq.create('tour_b');
-SELECT pgmq.create('tour_c');
+SELECT pgmq.create('tour_eu');
 SELECT queue_name, is_partitioned, is_unlogged, created_at <= now() AS created_ok
   FROM pgmq.list_queues() WHERE queue_name LIKE 'tour%' ORDER BY queue_name;
 SELECT count(*) FROM pgmq.meta WHERE queue_name = 'tour_core';
@@ -29,12 +29,12 @@ SELECT pgmq.send('tour_core', '{"n": 7}', 3600);
 SELECT pgmq.send(queue_name => 'tour_core', msg => '{"n": 8}', headers => '{"h": 8}', delay => now() + interval '1 hour');
 
 -- send_batch: all six shapes, ids in input order
-SELECT * FROM pgmq.send_batch('tour_two', ARRAY['{"b": 1}', '{"b": 2}']::jsonb[]);
-SELECT * FROM pgmq.send_batch('tour_two', ARRAY['{"b": 3}']::jsonb[], 0);
-SELECT * FROM pgmq.send_batch('tour_two', ARRAY['{"b": 4}']::jsonb[], now());
-SELECT * FROM pgmq.send_batch('tour_two', ARRAY['{"b": 5}', '{"b": 6}']::jsonb[], ARRAY['{"h": 5}', NULL]::jsonb[]);
-SELECT * FROM pgmq.send_batch('tour_two', ARRAY['{"b": 7}']::jsonb[], ARRAY['{"h": 7}']::jsonb[], 600);
-SELECT * FROM pgmq.send_batch('tour_two', ARRAY['{"b": 8}']::jsonb[], ARRAY['{"h": 8}']::jsonb[],
+SELECT * FROM pgmq.send_batch('tour_d', ARRAY['{"b": 1}', '{"b": 2}']::jsonb[]);
+SELECT * FROM pgmq.send_batch('tour_d', ARRAY['{"b": 3}']::jsonb[], 0);
+SELECT * FROM pgmq.send_batch('tour_d', ARRAY['{"b": 4}']::jsonb[], now());
+SELECT * FROM pgmq.send_batch('tour_d', ARRAY['{"b": 5}', '{"b": 6}']::jsonb[], ARRAY['{"h": 5}', NULL]::jsonb[]);
+SELECT * FROM pgmq.send_batch('tour_d', ARRAY['{"b": 7}']::jsonb[], ARRAY['{"h": 7}']::jsonb[], 600);
+SELECT * FROM pgmq.send_batch('tour_d', ARRAY['{"b": 8}']::jsonb[], ARRAY['{"h": 8}']::jsonb[],
                               now() + interval '10 minutes');
 
 -- read
@@ -43,10 +43,10 @@ SELECT msg_id, read_ct, message, headers, last_read_at IS NOT NULL AS was_read,
   FROM pgmq.read('tour_core', 30, 2);
 SELECT msg_id, read_ct, message FROM pgmq.read('tour_core', 30, 10);
 SELECT msg_id FROM pgmq.read('tour_core', 30, 10);
-SELECT msg_id, read_ct FROM pgmq.read('tour_two', 0, 1);
-SELECT msg_id, read_ct FROM pgmq.read('tour_two', 0, 1);
-SELECT msg_id, message FROM pgmq.read('tour_two', 30, 10, '{"b": 4}');
-SELECT msg_id, message FROM pgmq.read(queue_name => 'tour_two', vt => 30, qty => 10, conditional => '{"b": 99}');
+SELECT msg_id, read_ct FROM pgmq.read('tour_d', 0, 1);
+SELECT msg_id, read_ct FROM pgmq.read('tour_d', 0, 1);
+SELECT msg_id, message FROM pgmq.read('tour_d', 30, 10, '{"b": 4}');
+SELECT msg_id, message FROM pgmq.read(queue_name => 'tour_d', vt => 30, qty => 10, conditional => '{"b": 99}');
 
 -- set_vt: four shapes
 SELECT msg_id, vt <= clock_timestamp() AS visible FROM pgmq.set_vt('tour_core', 1, 0);
@@ -58,8 +58,8 @@ SELECT msg_id FROM pgmq.set_vt('tour_core', 999, 0);
 SELECT msg_id, read_ct FROM pgmq.read('tour_core', 30, 10);
 
 -- pop
-SELECT msg_id, read_ct, message FROM pgmq.pop('tour_two');
-SELECT msg_id, message FROM pgmq.pop('tour_two', 2);
+SELECT msg_id, read_ct, message FROM pgmq.pop('tour_d');
+SELECT msg_id, message FROM pgmq.pop('tour_d', 2);
 
 -- delete, archive
 SELECT pgmq.delete('tour_core', 1::bigint);
@@ -93,21 +93,21 @@ SELECT clock_timestamp() - :'t0'::timestamptz >= interval '1 second' AS waited;
 SELECT message FROM pgmq.read_with_poll('tour_core', 30, 5, 0, 10, '{"poll": 2}');
 
 -- FIFO groups
-SELECT pgmq.create_fifo_index('tour_a');
+SELECT pgmq.create_fifo_index('tour_fifo');
 SELECT pgmq.create_fifo_indexes_all();
-SELECT pgmq.send('tour_a', jsonb_build_object('i', i), jsonb_build_object('x-pgmq-group', 'g' || (i % 3)))
+SELECT pgmq.send('tour_fifo', jsonb_build_object('i', i), jsonb_build_object('x-pgmq-group', 'g' || (i % 3)))
   FROM generate_series(1, 9) i;
-SELECT msg_id, headers->>'x-pgmq-group' AS g FROM pgmq.read_grouped('tour_a', 30, 4);
-SELECT msg_id, headers->>'x-pgmq-group' AS g FROM pgmq.read_grouped_rr('tour_a', 30, 4);
-SELECT msg_id FROM pgmq.read_grouped_with_poll('tour_a', 30, 2, 0, 10);
-SELECT msg_id FROM pgmq.read_grouped_rr_with_poll('tour_a', 30, 2, 0, 10);
+SELECT msg_id, headers->>'x-pgmq-group' AS g FROM pgmq.read_grouped('tour_fifo', 30, 4);
+SELECT msg_id, headers->>'x-pgmq-group' AS g FROM pgmq.read_grouped_rr('tour_fifo', 30, 4);
+SELECT msg_id FROM pgmq.read_grouped_with_poll('tour_fifo', 30, 2, 0, 10);
+SELECT msg_id FROM pgmq.read_grouped_rr_with_poll('tour_fifo', 30, 2, 0, 10);
 
 -- topics
 SELECT pgmq.bind_topic('orders.#', 'tour_b');
-SELECT pgmq.bind_topic('*.eu.*', 'tour_c');
+SELECT pgmq.bind_topic('*.eu.*', 'tour_eu');
 SELECT pgmq.bind_topic('orders.#', 'TOUR_B');
 SELECT pattern, queue_name, compiled_regex FROM pgmq.list_topic_bindings() WHERE queue_name LIKE 'tour%' ORDER BY 1, 2;
-SELECT pattern, queue_name FROM pgmq.list_topic_bindings('tour_c');
+SELECT pattern, queue_name FROM pgmq.list_topic_bindings('tour_eu');
 SELECT pattern, queue_name FROM pgmq.test_routing('orders.eu.created') WHERE queue_name LIKE 'tour%' ORDER BY 1, 2;
 SELECT pgmq.send_topic('orders.eu.created', '{"t": 1}');
 SELECT pgmq.send_topic('orders.us.created', '{"t": 2}', 0);
@@ -120,7 +120,7 @@ SELECT * FROM pgmq.send_batch_topic('orders.eu.x', ARRAY['{"t": 9}']::jsonb[], A
 SELECT * FROM pgmq.send_batch_topic('orders.eu.x', ARRAY['{"t": 10}']::jsonb[], ARRAY['{"h": 10}']::jsonb[], now())
  ORDER BY 1, 2;
 SELECT msg_id, message FROM pgmq.read('tour_b', 30, 20);
-SELECT msg_id, message FROM pgmq.read('tour_c', 30, 20);
+SELECT msg_id, message FROM pgmq.read('tour_eu', 30, 20);
 SELECT pgmq.unbind_topic('orders.#', 'tour_b');
 SELECT pgmq.unbind_topic('orders.#', 'tour_b');
 SELECT pgmq.validate_routing_key('a.b'), pgmq.validate_topic_pattern('a.*');
@@ -154,12 +154,12 @@ SELECT * FROM pgmq.metrics('tour_nope');
 SELECT pgmq.delete('tour_nope', 1::bigint);
 
 -- drop_queue
-SELECT pgmq.drop_queue('tour_two');
-SELECT pgmq.drop_queue('tour_two');
+SELECT pgmq.drop_queue('tour_d');
+SELECT pgmq.drop_queue('tour_d');
 SELECT pgmq.drop_queue('tour_unlogged', false);
 SELECT pgmq.drop_queue('tour_core');
-SELECT pgmq.drop_queue('tour_a');
+SELECT pgmq.drop_queue('tour_fifo');
 SELECT pgmq.drop_queue('tour_b');
-SELECT pgmq.drop_queue('tour_c');
+SELECT pgmq.drop_queue('tour_eu');
 SELECT count(*) FROM pgmq.list_queues() WHERE queue_name LIKE 'tour%';
 SELECT count(*) FROM pgmq.list_topic_bindings() WHERE queue_name LIKE 'tour%';
