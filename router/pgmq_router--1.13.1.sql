@@ -113,13 +113,20 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- Where calls for a queue go: its placement shard, whether it is spread, N.
+-- (On every message call: one query; shard_count() only to report a bad
+-- configuration.)
 CREATE FUNCTION pgmq_router.route(a_q text, OUT shard integer, OUT spread boolean, OUT nshards integer)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    nshards := pgmq_router.shard_count();
+    SELECT c.n, a_q IS NOT NULL AND EXISTS (SELECT 1 FROM pgmq_router.spread_queue s WHERE s.queue_name = lower(a_q))
+      INTO nshards, spread
+      FROM (SELECT count(*)::integer AS n
+              FROM pg_foreign_server fs CROSS JOIN LATERAL pg_options_to_table(fs.srvoptions) o
+             WHERE fs.srvname = 'pgmq_cluster' AND o.option_name ~ '^p[0-9]+$') c;
+    IF nshards = 0 OR nshards & (nshards - 1) <> 0 OR nshards > 1024 THEN
+        nshards := pgmq_router.shard_count();   -- raises
+    END IF;
     shard := coalesce(hashtext(lower(a_q)) & (nshards - 1), 0);
-    spread := a_q IS NOT NULL
-              AND EXISTS (SELECT 1 FROM pgmq_router.spread_queue s WHERE s.queue_name = lower(a_q));
 END $$;
 
 -- Every shard a queue has a part on: all of them for a spread queue.
@@ -853,55 +860,236 @@ BEGIN
     RAISE EXCEPTION 'no shard of cluster pgmq_cluster is available for spread queue "%"', a_q USING ERRCODE = '08006';
 END $$;
 
+-- The public send functions: placed queues straight to their shard, spread
+-- queues through send_one / send_many.
+
 CREATE FUNCTION pgmq.send(queue_name text, msg jsonb) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_one($1, $2, NULL, 0, NULL, false)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_one(queue_name, msg, NULL::jsonb, 0, NULL, false);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send(r.shard, queue_name, msg, NULL::jsonb, 0);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.send(queue_name text, msg jsonb, delay integer) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_one($1, $2, NULL, $3, NULL, false)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_one(queue_name, msg, NULL::jsonb, delay, NULL, false);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send(r.shard, queue_name, msg, NULL::jsonb, delay);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.send(queue_name text, msg jsonb, delay timestamp with time zone) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_one($1, $2, NULL, NULL, $3, true)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_one(queue_name, msg, NULL::jsonb, NULL, delay, true);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send_at(r.shard, queue_name, msg, NULL::jsonb, delay);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.send(queue_name text, msg jsonb, headers jsonb) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_one($1, $2, $3, 0, NULL, false)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_one(queue_name, msg, headers, 0, NULL, false);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send(r.shard, queue_name, msg, headers, 0);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.send(queue_name text, msg jsonb, headers jsonb, delay integer) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_one($1, $2, $3, $4, NULL, false)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_one(queue_name, msg, headers, delay, NULL, false);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send(r.shard, queue_name, msg, headers, delay);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.send(queue_name text, msg jsonb, headers jsonb, delay timestamp with time zone) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_one($1, $2, $3, NULL, $4, true)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_one(queue_name, msg, headers, NULL, delay, true);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send_at(r.shard, queue_name, msg, headers, delay);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
 
 CREATE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[]) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_many($1, $2, NULL, 0, NULL, false)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_many(queue_name, msgs, NULL::jsonb[], 0, NULL, false);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send_batch(r.shard, queue_name, msgs, NULL::jsonb[], 0);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[], delay integer) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_many($1, $2, NULL, $3, NULL, false)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_many(queue_name, msgs, NULL::jsonb[], delay, NULL, false);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send_batch(r.shard, queue_name, msgs, NULL::jsonb[], delay);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[], delay timestamp with time zone) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_many($1, $2, NULL, NULL, $3, true)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_many(queue_name, msgs, NULL::jsonb[], NULL, delay, true);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send_batch_at(r.shard, queue_name, msgs, NULL::jsonb[], delay);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[], headers jsonb[]) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_many($1, $2, $3, 0, NULL, false)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_many(queue_name, msgs, headers, 0, NULL, false);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send_batch(r.shard, queue_name, msgs, headers, 0);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[], headers jsonb[], delay integer) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_many($1, $2, $3, $4, NULL, false)
-$$;
-CREATE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[], headers jsonb[], delay timestamp with time zone)
-RETURNS SETOF bigint LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.send_many($1, $2, $3, NULL, $4, true)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_many(queue_name, msgs, headers, delay, NULL, false);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send_batch(r.shard, queue_name, msgs, headers, delay);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
+CREATE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[], headers jsonb[], delay timestamp with time zone) RETURNS SETOF bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.send_many(queue_name, msgs, headers, NULL, delay, true);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_send_batch_at(r.shard, queue_name, msgs, headers, delay);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
 
 -- ---------------------------------------------------------------------------
 -- Consuming
@@ -1004,7 +1192,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        RETURN QUERY SELECT * FROM pgmq_router.read_on('read', r.shard, queue_name, vt, qty, conditional, NULL, NULL);
+        RETURN QUERY SELECT * FROM pgmq_router.s_read(r.shard, queue_name, vt, qty, conditional);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
         PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
@@ -1023,7 +1211,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        RETURN QUERY SELECT * FROM pgmq_router.read_on('read_with_poll', r.shard, queue_name, vt, qty, conditional, max_poll_seconds, poll_interval_ms);
+        RETURN QUERY SELECT * FROM pgmq_router.s_read_with_poll(r.shard, queue_name, vt, qty, max_poll_seconds, poll_interval_ms, conditional);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
         PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
@@ -1042,7 +1230,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        RETURN QUERY SELECT * FROM pgmq_router.read_on('pop', r.shard, queue_name, NULL, qty, NULL, NULL, NULL);
+        RETURN QUERY SELECT * FROM pgmq_router.s_pop(r.shard, queue_name, qty);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
         PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
@@ -1061,7 +1249,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        RETURN QUERY SELECT * FROM pgmq_router.read_on('read_grouped', r.shard, queue_name, vt, qty, NULL, NULL, NULL);
+        RETURN QUERY SELECT * FROM pgmq_router.s_read_grouped(r.shard, queue_name, vt, qty);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
         PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
@@ -1080,7 +1268,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        RETURN QUERY SELECT * FROM pgmq_router.read_on('read_grouped_with_poll', r.shard, queue_name, vt, qty, NULL, max_poll_seconds, poll_interval_ms);
+        RETURN QUERY SELECT * FROM pgmq_router.s_read_grouped_with_poll(r.shard, queue_name, vt, qty, max_poll_seconds, poll_interval_ms);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
         PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
@@ -1099,7 +1287,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        RETURN QUERY SELECT * FROM pgmq_router.read_on('read_grouped_rr', r.shard, queue_name, vt, qty, NULL, NULL, NULL);
+        RETURN QUERY SELECT * FROM pgmq_router.s_read_grouped_rr(r.shard, queue_name, vt, qty);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
         PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
@@ -1118,7 +1306,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        RETURN QUERY SELECT * FROM pgmq_router.read_on('read_grouped_rr_with_poll', r.shard, queue_name, vt, qty, NULL, max_poll_seconds, poll_interval_ms);
+        RETURN QUERY SELECT * FROM pgmq_router.s_read_grouped_rr_with_poll(r.shard, queue_name, vt, qty, max_poll_seconds, poll_interval_ms);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
         PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
@@ -1137,7 +1325,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        RETURN QUERY SELECT * FROM pgmq_router.read_on('read_grouped_head', r.shard, queue_name, vt, qty, NULL, NULL, NULL);
+        RETURN QUERY SELECT * FROM pgmq_router.s_read_grouped_head(r.shard, queue_name, vt, qty);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
         PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
@@ -1156,7 +1344,7 @@ BEGIN
         RETURN;
     END IF;
     BEGIN
-        RETURN QUERY SELECT * FROM pgmq_router.read_on('read_grouped_head_with_poll', r.shard, queue_name, vt, qty, NULL, max_poll_seconds, poll_interval_ms);
+        RETURN QUERY SELECT * FROM pgmq_router.s_read_grouped_head_with_poll(r.shard, queue_name, vt, qty, max_poll_seconds, poll_interval_ms);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
         PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
@@ -1273,38 +1461,158 @@ BEGIN
     END LOOP;
 END $$;
 
+-- The public functions: placed queues straight to their shard, spread
+-- queues through by_id / by_ids.
+
 CREATE FUNCTION pgmq.set_vt(queue_name text, msg_id bigint, vt integer) RETURNS SETOF pgmq.message_record
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.by_id('set_vt', $1, $2, $3, NULL)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.by_id('set_vt', queue_name, msg_id, vt, NULL);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_set_vt1(r.shard, queue_name, msg_id, vt);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.set_vt(queue_name text, msg_id bigint, vt timestamp with time zone) RETURNS SETOF pgmq.message_record
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.by_id('set_vt_at', $1, $2, NULL, $3)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.by_id('set_vt_at', queue_name, msg_id, NULL, vt);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_set_vt1_at(r.shard, queue_name, msg_id, vt);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.set_vt(queue_name text, msg_ids bigint[], vt integer) RETURNS SETOF pgmq.message_record
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.by_ids('set_vt', $1, $2, $3, NULL)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.by_ids('set_vt', queue_name, msg_ids, vt, NULL);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_set_vt(r.shard, queue_name, msg_ids, vt);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.set_vt(queue_name text, msg_ids bigint[], vt timestamp with time zone) RETURNS SETOF pgmq.message_record
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM pgmq_router.by_ids('set_vt_at', $1, $2, NULL, $3)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT * FROM pgmq_router.by_ids('set_vt_at', queue_name, msg_ids, NULL, vt);
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_set_vt_at(r.shard, queue_name, msg_ids, vt);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.delete(queue_name text, msg_id bigint) RETURNS boolean
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT (headers)::text::boolean FROM pgmq_router.by_id('delete', $1, $2, NULL, NULL)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN (SELECT b.headers::text::boolean FROM pgmq_router.by_id('delete', queue_name, msg_id, NULL, NULL) b);
+    END IF;
+    BEGIN
+        RETURN pgmq_router.s_delete1(r.shard, queue_name, msg_id);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.delete(queue_name text, msg_ids bigint[]) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT msg_id FROM pgmq_router.by_ids('delete', $1, $2, NULL, NULL)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT b.msg_id FROM pgmq_router.by_ids('delete', queue_name, msg_ids, NULL, NULL) b;
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_delete(r.shard, queue_name, msg_ids);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.archive(queue_name text, msg_id bigint) RETURNS boolean
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT (headers)::text::boolean FROM pgmq_router.by_id('archive', $1, $2, NULL, NULL)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN (SELECT b.headers::text::boolean FROM pgmq_router.by_id('archive', queue_name, msg_id, NULL, NULL) b);
+    END IF;
+    BEGIN
+        RETURN pgmq_router.s_archive1(r.shard, queue_name, msg_id);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
+
 CREATE FUNCTION pgmq.archive(queue_name text, msg_ids bigint[]) RETURNS SETOF bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT msg_id FROM pgmq_router.by_ids('archive', $1, $2, NULL, NULL)
-$$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    r := pgmq_router.route(queue_name);
+    IF r.spread THEN
+        RETURN QUERY SELECT b.msg_id FROM pgmq_router.by_ids('archive', queue_name, msg_ids, NULL, NULL) b;
+        RETURN;
+    END IF;
+    BEGIN
+        RETURN QUERY SELECT * FROM pgmq_router.s_archive(r.shard, queue_name, msg_ids);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(r.shard, e1, e2, e3, e4);
+    END;
+END $$;
 
 -- ---------------------------------------------------------------------------
 -- FIFO indexes

@@ -87,8 +87,7 @@ SELECT pgmq.send('$Q', '{"k": "v"}');
 EOF
 cat >"$TMP/cycle.sql" <<EOF
 SELECT pgmq.send('$Q', '{"k": "v"}');
-SELECT msg_id AS id FROM pgmq.read('$Q', 30, 1) \gset
-SELECT pgmq.delete('$Q', :id::bigint);
+SELECT pgmq.delete('$Q', msg_id) FROM pgmq.read('$Q', 30, 1);
 EOF
 cat >"$TMP/pop.sql" <<EOF
 SELECT pgmq.send('$Q', '{"k": "v"}');
@@ -111,9 +110,9 @@ printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------" "---------
 for c in $CLIENTS; do
     for w in send cycle pop; do
         case $w in
-            send) label="send (1 statement)"; calls=1 ;;
-            cycle) label="send + read + delete (3 statements)"; calls=3 ;;
-            pop) label="send + pop (2 statements)"; calls=2 ;;
+            send) label="send (1 call)"; calls=1 ;;
+            cycle) label="send; read + delete (3 calls)"; calls=3 ;;
+            pop) label="send; pop (2 calls)"; calls=2 ;;
         esac
         psql_on "$S0" -c "SELECT pgmq.purge_queue('$Q')" >/dev/null
         d="$(tps "$S0" "$TMP/$w.sql" "$c")"
@@ -126,4 +125,4 @@ for c in $CLIENTS; do
     awk -v c="$c" -v r="$r" 'BEGIN { printf "| %-34s | %7d | %11s | %11.0f | %6s | %17s |\n", "send to a spread queue (2 shards)", c, "-", r, "-", "-" }'
 done
 echo
-echo "ratio = router tps / direct tps; added per call = (1/router - 1/direct) per statement, per client"
+echo "ratio = router tps / direct tps; added per call = (1/router - 1/direct) per pgmq call, per client"
