@@ -103,7 +103,7 @@ tps() { # port script clients
 }
 
 echo "pgmq direct vs through pgmq_router (PL/Proxy, 2 shards), pgbench -M prepared, ${SECONDS_PER_RUN}s per run"
-echo "PostgreSQL $("$BINDIR/postgres" --version | awk '{print $3}'), $(nproc) cores shared with whatever else runs"
+echo "PostgreSQL $("$BINDIR/postgres" --version | awk '{print $3}'), $(nproc) cores shared with whatever else runs (load average at start: $(cut -d" " -f1-3 /proc/loadavg))"
 echo
 printf '| %-34s | %7s | %11s | %11s | %6s | %17s |\n' operation clients "direct tps" "router tps" ratio "added per call"
 printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------" "---------" "-------------" "-------------" "--------" "-------------------"
