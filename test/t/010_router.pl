@@ -174,6 +174,30 @@ else
 }
 $router->safe_psql('postgres', q(SELECT pgmq.drop_queue('head_q')));
 
+# create_partitioned in its 1.13.1 form (premake) goes to the shard.
+my $part_shard = $router->safe_psql('postgres', q(SELECT pgmq_router.placement('part_q')));
+my $ps = $shards[$part_shard];
+if ($ps->safe_psql('postgres', q(SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_partman')) eq '1')
+{
+	$ps->safe_psql('postgres', 'CREATE SCHEMA partman; CREATE EXTENSION pg_partman SCHEMA partman');
+}
+if ($ps->safe_psql('postgres', q(SELECT to_regprocedure('pgmq.create_partitioned(text,text,text,integer)') IS NOT NULL)) eq 't')
+{
+	$router->safe_psql('postgres', q(SELECT pgmq.create_partitioned('part_q', '10000', '100000', 4)));
+	$router->safe_psql('postgres', q(SELECT pgmq.send('part_q', '{"p": 1}')));
+	is( $router->safe_psql('postgres',
+			q(SELECT l.is_partitioned::text || ',' || (SELECT message::text FROM pgmq.read('part_q', 30, 1))
+                FROM pgmq.list_queues() l WHERE l.queue_name = 'part_q')),
+		'true,{"p": 1}', 'create_partitioned(queue_name, partition_interval, retention_interval, premake) through the router');
+	$router->safe_psql('postgres', q(SELECT pgmq.drop_queue('part_q')));
+}
+else
+{
+	($rc, $out, $err) = $router->psql('postgres', q(SELECT pgmq.create_partitioned('part_q', '10000', '100000', 4)));
+	like($err, qr/function pgmq\.create_partitioned\(text, text, text, integer\) does not exist/,
+		'create_partitioned through the router reaches the shard (whose pgmq predates 1.13.1)');
+}
+
 # ---------------------------------------------------------------------------
 # Dead-letter queues across shards.
 my ($q1, $q0) = ('payments', 'payments_dlq');
