@@ -1142,7 +1142,12 @@ BEGIN
     IF poll THEN
         IF a_mps IS NULL OR a_mps < 0 THEN
             -- the shard reports the bad argument
-            RETURN QUERY SELECT * FROM pgmq_router.read_on(a_kind, 0, a_q, a_vt, a_qty, a_cond, a_mps, a_pim);
+            BEGIN
+                RETURN QUERY SELECT * FROM pgmq_router.read_on(a_kind, 0, a_q, a_vt, a_qty, a_cond, a_mps, a_pim);
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+                PERFORM pgmq_router.fail(0, e1, e2, e3, e4);
+            END;
             RETURN;
         END IF;
         deadline := clock_timestamp() + make_interval(secs => a_mps);

@@ -150,6 +150,16 @@ SELECT * FROM pgmq.read('tour_core', 30, 0);
 SELECT * FROM pgmq.send_batch('tour_core', ARRAY[]::jsonb[]);
 SELECT * FROM pgmq.send_batch('tour_core', ARRAY['{}']::jsonb[], ARRAY['{}', '{}']::jsonb[]);
 SELECT pgmq.create(repeat('x', 48));
+SELECT * FROM pgmq.send('x''; DROP TABLE pgmq.meta; --', '{}');
+SELECT * FROM pgmq.send('tour"q', '{}');
+SELECT * FROM pgmq.send('tour_é', '{}');
+SELECT * FROM pgmq.send('tour_core', NULL);
+SELECT * FROM pgmq.send('tour_core', '{}', -5);
+SELECT * FROM pgmq.read_with_poll('tour_core', 30, 1, -1, 100);
+SELECT * FROM pgmq.pop('tour_core', -1);
+SELECT * FROM pgmq.set_vt('tour_core', NULL::bigint, 0);
+SELECT * FROM pgmq.delete('tour_core', ARRAY[1, NULL]::bigint[]);
+SELECT * FROM pgmq.archive('tour_core', NULL::bigint[]);
 SELECT * FROM pgmq.metrics('tour_nope');
 SELECT pgmq.delete('tour_nope', 1::bigint);
 
