@@ -37,7 +37,7 @@ my $router = PostgreSQL::Test::Cluster->new('router');
 $router->init;
 $router->append_conf('postgresql.conf', "log_min_messages = warning\n");
 $router->start;
-my $major = $router->safe_psql('postgres', 'SHOW server_version_num') / 10000;
+my $major = int($router->safe_psql('postgres', 'SHOW server_version_num') / 10000);
 if ($router->safe_psql('postgres', q(SELECT count(*) FROM pg_available_extensions WHERE name = 'plproxy')) == 0)
 {
 	plan skip_all => "PL/Proxy is not installed for PostgreSQL $major (Debian: postgresql-$major-plproxy)";
