@@ -31,7 +31,9 @@ TMP="$(mktemp -d /tmp/pgmq-bench-router.XXXXXX)"
 PORTS=()
 cleanup() {
     for d in "$TMP"/s0 "$TMP"/s1 "$TMP"/r; do
-        [[ -f "$d/postmaster.pid" ]] && "$BINDIR/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true
+        if [[ -f "$d/postmaster.pid" ]]; then
+            "$BINDIR/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true
+        fi
     done
     rm -rf "$TMP"
 }
