@@ -4,27 +4,29 @@
 # shards, at 1 and 4 clients, and prints the throughput ratio.
 #
 # Starts three throwaway clusters on this machine (shard 0, shard 1, router),
-# runs pgbench (-M prepared, BENCH_SECONDS per run, default 10) for each
-# workload, and removes everything afterwards.  The placed queue lives on
+# runs pgbench (-M prepared, BENCH_SECONDS per run, default 5) for each
+# workload, BENCH_ROUNDS times (default 3) alternating direct and router runs,
+# prints the medians, and removes everything afterwards.  The placed queue lives on
 # shard 0, so "direct" and "router" do the same work on the same server; the
 # difference is the router's cost.  The spread queue row sends through the
 # router to both shards in turn (on one machine, so it shows the cost of the
 # spread path, not added capacity).
 #
 # Environment: PG_CONFIG (default: pg_config on PATH), BENCH_SECONDS,
-# BENCH_CLIENTS (default "1 4").  Run as root, it runs the clusters as the
+# BENCH_CLIENTS (default "1 4"), BENCH_ROUNDS.  Run as root, it runs the clusters as the
 # postgres user.
 set -euo pipefail
 
 PG_CONFIG="${PG_CONFIG:-pg_config}"
 BINDIR="$("$PG_CONFIG" --bindir)"
-SECONDS_PER_RUN="${BENCH_SECONDS:-10}"
+SECONDS_PER_RUN="${BENCH_SECONDS:-5}"
+ROUNDS="${BENCH_ROUNDS:-3}"
 CLIENTS="${BENCH_CLIENTS:-1 4}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 if [[ "$(id -u)" -eq 0 ]]; then
     exec runuser -u postgres -- env PG_CONFIG="$PG_CONFIG" BENCH_SECONDS="$SECONDS_PER_RUN" \
-        BENCH_CLIENTS="$CLIENTS" PATH="$PATH" bash "$HERE/router.sh"
+        BENCH_CLIENTS="$CLIENTS" BENCH_ROUNDS="$ROUNDS" PATH="$PATH" bash "$HERE/router.sh"
 fi
 
 TMP="$(mktemp -d /tmp/pgmq-bench-router.XXXXXX)"
@@ -103,8 +105,10 @@ tps() { # port script clients
     "$BINDIR/pgbench" -n -M prepared -h 127.0.0.1 -U postgres -p "$1" -f "$2" -c "$3" -j "$3" -T "$SECONDS_PER_RUN" postgres 2>&1 |
         sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-echo "pgmq direct vs through pgmq_router (PL/Proxy, 2 shards), pgbench -M prepared, ${SECONDS_PER_RUN}s per run"
+echo "pgmq direct vs through pgmq_router (PL/Proxy, 2 shards), pgbench -M prepared, ${SECONDS_PER_RUN}s per run,"
+echo "median of $ROUNDS rounds (direct and router alternate)"
 echo "PostgreSQL $("$BINDIR/postgres" --version | awk '{print $3}'), $(nproc) cores shared with whatever else runs (load average at start: $(cut -d" " -f1-3 /proc/loadavg))"
 echo
 printf '| %-34s | %7s | %11s | %11s | %6s | %17s |\n' operation clients "direct tps" "router tps" ratio "added per call"
@@ -116,10 +120,15 @@ for c in $CLIENTS; do
             cycle) label="send; read + delete (3 calls)"; calls=3 ;;
             pop) label="send; pop (2 calls)"; calls=2 ;;
         esac
-        psql_on "$S0" -c "SELECT pgmq.purge_queue('$Q')" >/dev/null
-        d="$(tps "$S0" "$TMP/$w.sql" "$c")"
-        psql_on "$S0" -c "SELECT pgmq.purge_queue('$Q')" >/dev/null
-        r="$(tps "$R" "$TMP/$w.sql" "$c")"
+        ds=() rs=()
+        for ((i = 0; i < ROUNDS; i++)); do
+            psql_on "$S0" -c "SELECT pgmq.purge_queue('$Q')" >/dev/null
+            ds+=("$(tps "$S0" "$TMP/$w.sql" "$c")")
+            psql_on "$S0" -c "SELECT pgmq.purge_queue('$Q')" >/dev/null
+            rs+=("$(tps "$R" "$TMP/$w.sql" "$c")")
+        done
+        d="$(median "${ds[@]}")"
+        r="$(median "${rs[@]}")"
         awk -v l="$label" -v c="$c" -v d="$d" -v r="$r" -v k="$calls" 'BEGIN {
             printf "| %-34s | %7d | %11.0f | %11.0f | %6.2f | %14.0f µs |\n", l, c, d, r, r / d, (c / r - c / d) * 1e6 / k }'
     done
