@@ -380,13 +380,19 @@ like($err, qr/ERROR:  08006:/, 'placed queue on the dead shard: SQLSTATE 08006')
 is( $router->safe_psql('postgres',
 		q(SELECT count(*) || ',' || bool_and(msg_id % 1024 = 0) FROM pgmq.read('load_q', 0, 50))),
 	'50,true', 'spread read skips the dead shard');
+($rc, $out, $err) = $router->psql('postgres', q(SELECT * FROM pgmq.list_queues()));
+like($err, qr/ERROR:  shard p1 \(host=.*\) of cluster pgmq_cluster is unavailable/,
+	'list_queues with a shard down: an error naming the shard (not a partial list)');
 ($rc, $out, $err) = $router->psql('postgres', q(SELECT * FROM pgmq.metrics('load_q')));
 like($err, qr/WARNING:  metrics of spread queue "load_q" leave out shard p1/, 'spread metrics say which shard they leave out');
 
 $victim->start;
-my $after_restart = wait_for_acks($after + 300);
+# statements numbered above every one acknowledged so far start after the restart
+my %a_up = acked();
+my $up_n = (sort { $b <=> $a } keys %a_up)[0];
+wait_for_acks(scalar(keys %a_up) + 300);
 my %a_now = acked();
-my @back = grep { $_ > $after + 50 && $a_now{$_} % 1024 == 1 } keys %a_now;
+my @back = grep { $_ > $up_n && $a_now{$_} % 1024 == 1 } keys %a_now;
 ok(@back > 0, 'load: sends reach shard p1 again after its restart');
 $producer->kill_kill(grace => 0);
 $producer->finish;
