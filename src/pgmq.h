@@ -58,6 +58,9 @@ typedef struct PgmqPlanSpec
 #define PGMQ_M_MESSAGE_COLUMNS \
 	"m.msg_id, m.read_ct, m.enqueued_at, m.last_read_at, m.vt, m.message, m.headers"
 
+/* Most queues one read_multi call may read (and wait on). */
+#define PGMQ_MAX_MULTI_QUEUES 32
+
 /* Most distinct specs one queue can have plans for. */
 #define PGMQ_MAX_PLANS 48
 
@@ -177,5 +180,7 @@ extern void pgmq_wakeup_note_send(PgmqQueue *q);
 /* wait.c: how *_with_poll reads wait between two attempts */
 extern void pgmq_wait_for_messages(PgmqQueue *q, TimestampTz deadline,
 								   int poll_interval_ms);
+extern void pgmq_wait_for_messages_multi(PgmqQueue *qs, int n, TimestampTz deadline,
+										 int poll_interval_ms);
 
 #endif							/* PGMQ_H */
