@@ -27,3 +27,21 @@ CREATE FUNCTION pgmq.read_multi_with_poll(queue_names text[], vt integer, qty in
     RETURNS SETOF pgmq.multi_message_record
     AS 'MODULE_PATHNAME', 'pgmq_read_multi_with_poll' LANGUAGE C VOLATILE;
 -- end of issue 16: read_multi
+
+-- issue 16: deduplication -----------------------------------------------------
+-- x-pgmq-dedup-id on a queue with a window (src/dedup.c, docs/features.md).
+-- The window of each queue; its ids live in pgmq.d_<name>, made by
+-- set_dedup_window and dropped with the queue.
+CREATE TABLE pgmq.dedup_settings (
+    queue_name character varying PRIMARY KEY
+        REFERENCES pgmq.meta (queue_name) ON DELETE CASCADE,
+    window_seconds integer NOT NULL CHECK (window_seconds > 0)
+);
+SELECT pg_catalog.pg_extension_config_dump('pgmq.dedup_settings', '');
+GRANT SELECT ON pgmq.dedup_settings TO PUBLIC;
+GRANT SELECT ON pgmq.dedup_settings TO pg_monitor;
+GRANT INSERT, UPDATE, DELETE ON pgmq.dedup_settings TO @extowner@;
+
+CREATE FUNCTION pgmq.set_dedup_window(queue_name text, seconds integer) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgmq_set_dedup_window' LANGUAGE C VOLATILE;
+-- end of issue 16: deduplication

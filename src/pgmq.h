@@ -21,8 +21,8 @@
 #include "name_rules.h"		/* PGMQ_MAX_NAME_LEN */
 
 /*
- * How to build one kept plan: SQL text with %1$s = pgmq."q_<name>" and
- * %2$s = pgmq."a_<name>".  Each module defines its specs as static consts;
+ * How to build one kept plan: SQL text with %1$s = pgmq."q_<name>",
+ * %2$s = pgmq."a_<name>" and %3$s = pgmq."d_<name>" (dedup.c).  Each module defines its specs as static consts;
  * the plan cache keys a queue's plans by the spec's address.  Every name in
  * the text is schema-qualified (operators as OPERATOR(pg_catalog.x)), so no
  * plan depends on the caller's search_path.
@@ -78,6 +78,10 @@ typedef struct PgmqQueueState
 	bool		dlq_known;		/* the dead-letter policy below is filled in */
 	int32		dlq_max_read_ct;	/* 0: no policy (dead_letter.c) */
 	char		dlq_name[NAMEDATALEN];
+	bool		dedup_known;	/* dedup_window below is filled in */
+	int32		dedup_window;	/* seconds; 0: no deduplication (dedup.c) */
+	Oid			dedup_seq;		/* q_<name>'s msg_id sequence, when dedup_window */
+	uint32		dedup_clean_block;	/* where dedup.c's next clean-up starts */
 } PgmqQueueState;
 
 /* A queue resolved for one call: validated name, locked table, cache entry. */
@@ -151,6 +155,11 @@ extern void pgmq_send_message_args(FunctionCallInfo fcinfo, bool batch,
 extern Datum pgmq_send_visible_at(FunctionCallInfo fcinfo, PgmqDelayKind kind,
 								  int argno);
 extern uint64 pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a);
+
+/* dedup.c: sends carrying x-pgmq-dedup-id to a queue with a window */
+extern bool pgmq_dedup_applies(PgmqQueue *q, const PgmqSendArgs *a);
+extern void pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q,
+								 const PgmqSendArgs *a);
 
 /* consume.c: shared with later read paths */
 extern const PgmqPlanSpec pgmq_read_spec;

@@ -17,14 +17,15 @@ FILL=$((TXNS * 5 * 10 + 1000))
 psql_q <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgmq;
-SELECT pgmq.create(q) FROM unnest(ARRAY['fb_plain', 'fb_m1', 'fb_m2', 'fb_m3']) q;
+SELECT pgmq.create(q) FROM unnest(ARRAY['fb_plain', 'fb_m1', 'fb_m2', 'fb_m3', 'fb_send', 'fb_dedup']) q;
+SELECT pgmq.set_dedup_window('fb_dedup', 300);
 SELECT pgmq.send_batch(q, array_fill('{"n": 1}'::jsonb, ARRAY[$FILL]))
   FROM unnest(ARRAY['fb_plain', 'fb_m1', 'fb_m2', 'fb_m3']) q;
 VACUUM ANALYZE pgmq.q_fb_plain, pgmq.q_fb_m1, pgmq.q_fb_m2, pgmq.q_fb_m3;
 SQL
 
-run() { # label, sql
-    echo "$2" >"$tmp/script.sql"
+run() { # label, sql (may be several lines: pgbench meta-commands first)
+    printf '%s\n' "$2" >"$tmp/script.sql"
     local tps r
     tps="$(for r in 1 2 3 4 5; do
         pgbench -n -M prepared -c 1 -t "$TXNS" -f "$tmp/script.sql" 2>&1 |
@@ -40,5 +41,15 @@ run "read_multi 1 over 1 queue" "SELECT count(*) FROM pgmq.read_multi(ARRAY['fb_
 run "read_multi 1 over 3 queues" "SELECT count(*) FROM pgmq.read_multi(ARRAY['fb_m1', 'fb_m2', 'fb_m3'], 3600, 1);"
 run "read 10 (plain, one queue, baseline)" "SELECT count(*) FROM pgmq.read('fb_plain', 3600, 10);"
 run "read_multi 10 over 3 queues" "SELECT count(*) FROM pgmq.read_multi(ARRAY['fb_m1', 'fb_m2', 'fb_m3'], 3600, 10);"
+
+echo "-- deduplication (ids are random: a new id per call)"
+run "send, headers with another key (baseline)" \
+    $'\\set id random(1, 2000000000)\nSELECT pgmq.send(\'fb_send\', \'{"n": 1}\', jsonb_build_object(\'k\', :id::text));'
+run "send, dedup queue, new x-pgmq-dedup-id" \
+    $'\\set id random(1, 2000000000)\nSELECT pgmq.send(\'fb_dedup\', \'{"n": 1}\', jsonb_build_object(\'x-pgmq-dedup-id\', :id::text));'
+run "send, dedup queue, repeated x-pgmq-dedup-id" \
+    "SELECT pgmq.send('fb_dedup', '{\"n\": 1}', '{\"x-pgmq-dedup-id\": \"same\"}'::jsonb);"
+run "send, no headers (baseline)" "SELECT pgmq.send('fb_send', '{\"n\": 1}');"
+run "send, no headers, dedup queue" "SELECT pgmq.send('fb_dedup', '{\"n\": 1}');"
 
 psql_q -c "SELECT count(pgmq.drop_queue(queue_name)) FROM pgmq.list_queues() WHERE queue_name LIKE 'fb\\_%'"
