@@ -45,3 +45,35 @@ GRANT INSERT, UPDATE, DELETE ON pgmq.dedup_settings TO @extowner@;
 CREATE FUNCTION pgmq.set_dedup_window(queue_name text, seconds integer) RETURNS void
     AS 'MODULE_PATHNAME', 'pgmq_set_dedup_window' LANGUAGE C VOLATILE;
 -- end of issue 16: deduplication
+
+-- issue 16: retention ---------------------------------------------------------
+-- Message and archive retention (src/retention.c, docs/features.md).
+CREATE TABLE pgmq.retention_settings (
+    queue_name character varying PRIMARY KEY
+        REFERENCES pgmq.meta (queue_name) ON DELETE CASCADE,
+    message_retention interval,
+    archive_retention interval
+);
+SELECT pg_catalog.pg_extension_config_dump('pgmq.retention_settings', '');
+-- messages removed unread by message_retention, per queue (metrics)
+CREATE TABLE pgmq.retention_counts (
+    queue_name character varying PRIMARY KEY
+        REFERENCES pgmq.meta (queue_name) ON DELETE CASCADE,
+    expired bigint NOT NULL DEFAULT 0
+);
+SELECT pg_catalog.pg_extension_config_dump('pgmq.retention_counts', '');
+GRANT SELECT ON pgmq.retention_settings, pgmq.retention_counts TO PUBLIC;
+GRANT SELECT ON pgmq.retention_settings, pgmq.retention_counts TO pg_monitor;
+GRANT INSERT, UPDATE, DELETE ON pgmq.retention_settings, pgmq.retention_counts TO @extowner@;
+
+CREATE FUNCTION pgmq.set_retention(queue_name text, message_retention interval,
+        archive_retention interval) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgmq_set_retention' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.apply_retention(queue_name text) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pgmq_apply_retention' LANGUAGE C VOLATILE;
+
+-- metrics: messages the queue's retention removed unread (after the columns
+-- other changes of this release append)
+ALTER TYPE pgmq.metrics_result ADD ATTRIBUTE retention_expired bigint;
+-- end of issue 16: retention

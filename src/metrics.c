@@ -10,7 +10,8 @@
  *
  * pgmq.metrics_result has 7 columns at version 1.0 and 8 from 1.1 on (the
  * 8th, dead_lettered, sums pgmq.dead_letter_counts); the library fills
- * whichever the installed type has, so it serves both versions.
+ * whichever the installed type has, so it serves both versions.  Columns
+ * after those are filled by name (retention_expired: retention.c).
  */
 #include "postgres.h"
 
@@ -29,6 +30,8 @@ PG_FUNCTION_INFO_V1(pgmq_metrics_all);
 
 #define METRICS_NATTS_1_0 7
 #define METRICS_NATTS 8
+/* room for the columns later versions append */
+#define METRICS_MAX_NATTS 16
 
 #define METRICS_SQL(extra) \
 	"SELECT pg_catalog.count(*)," \
@@ -51,14 +54,34 @@ static const PgmqPlanSpec metrics_1_1_spec = {
 	2, {TIMESTAMPTZOID, TEXTOID}
 };
 
-/* Check the installed pgmq.metrics_result: 7 or 8 columns. */
+/* Check the installed pgmq.metrics_result: 7, 8 or more columns. */
 static int
 metrics_natts(TupleDesc tupdesc)
 {
-	if (tupdesc->natts != METRICS_NATTS_1_0 && tupdesc->natts != METRICS_NATTS)
-		elog(ERROR, "pgmq: pgmq.metrics_result has %d columns, expected %d or %d",
-			 tupdesc->natts, METRICS_NATTS_1_0, METRICS_NATTS);
+	if (tupdesc->natts < METRICS_NATTS_1_0 || tupdesc->natts > METRICS_MAX_NATTS)
+		elog(ERROR, "pgmq: pgmq.metrics_result has %d columns, expected %d to %d",
+			 tupdesc->natts, METRICS_NATTS_1_0, METRICS_MAX_NATTS);
 	return tupdesc->natts;
+}
+
+/* Fill the columns after the 8th, by name (connected to SPI). */
+static void
+later_metrics(PgmqQueue *q, TupleDesc tupdesc, Datum *values, bool *nulls)
+{
+	int			i;
+
+	for (i = METRICS_NATTS; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		values[i] = (Datum) 0;
+		nulls[i] = true;
+		if (!att->attisdropped && strcmp(NameStr(att->attname), "retention_expired") == 0)
+		{
+			values[i] = Int64GetDatum(pgmq_retention_expired(q));
+			nulls[i] = false;
+		}
+	}
 }
 
 /*
@@ -67,21 +90,23 @@ metrics_natts(TupleDesc tupdesc)
  * pass-by-value, so they outlive SPI_finish().
  */
 static void
-queue_metrics(PgmqQueue *q, int natts, Datum *values, bool *nulls)
+queue_metrics(PgmqQueue *q, TupleDesc tupdesc, Datum *values, bool *nulls)
 {
+	int			natts = metrics_natts(tupdesc);
 	Datum		args[2];
 	int			i;
 
 	args[0] = pgmq_seconds_from_now(0);
 	args[1] = CStringGetTextDatum(q->name);
-	pgmq_run(q, natts == METRICS_NATTS ? &metrics_1_1_spec : &metrics_spec, args, NULL);
+	pgmq_run(q, natts >= METRICS_NATTS ? &metrics_1_1_spec : &metrics_spec, args, NULL);
 	if (SPI_processed != 1)
 		elog(ERROR, "pgmq: metrics query returned " UINT64_FORMAT " rows", SPI_processed);
-	for (i = 0; i < natts - 1; i++)
+	for (i = 0; i < Min(natts, METRICS_NATTS) - 1; i++)
 		values[i + 1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 									  i + 1, &nulls[i + 1]);
 	nulls[0] = false;
 	SPI_freetuptable(SPI_tuptable);
+	later_metrics(q, tupdesc, values, nulls);
 }
 
 /* pgmq.metrics(queue_name text) RETURNS pgmq.metrics_result */
@@ -90,14 +115,14 @@ pgmq_metrics(PG_FUNCTION_ARGS)
 {
 	PgmqQueue	q;
 	TupleDesc	tupdesc;
-	Datum		values[METRICS_NATTS];
-	bool		nulls[METRICS_NATTS];
+	Datum		values[METRICS_MAX_NATTS];
+	bool		nulls[METRICS_MAX_NATTS];
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "pgmq: metrics must return a row type");
 	pgmq_open_queue(fcinfo, 0, AccessShareLock, &q);
 	pgmq_connect();
-	queue_metrics(&q, metrics_natts(tupdesc), values, nulls);
+	queue_metrics(&q, tupdesc, values, nulls);
 	pgmq_finish();
 	values[0] = CStringGetTextDatum(q.name);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
@@ -122,8 +147,8 @@ pgmq_metrics_all(PG_FUNCTION_ARGS)
 	for (i = 0; i < n; i++)
 	{
 		PgmqQueue	q;
-		Datum		values[METRICS_NATTS];
-		bool		nulls[METRICS_NATTS];
+		Datum		values[METRICS_MAX_NATTS];
+		bool		nulls[METRICS_MAX_NATTS];
 		char	   *name = SPI_getvalue(names->vals[i], names->tupdesc, 1);
 
 		if (name == NULL || strlen(name) >= NAMEDATALEN)
@@ -134,7 +159,7 @@ pgmq_metrics_all(PG_FUNCTION_ARGS)
 		if (RecoveryInProgress() &&
 			get_rel_persistence(q.qrelid) == RELPERSISTENCE_UNLOGGED)
 			continue;			/* unreadable on a standby: skip */
-		queue_metrics(&q, metrics_natts(rsinfo->setDesc), values, nulls);
+		queue_metrics(&q, rsinfo->setDesc, values, nulls);
 		values[0] = CStringGetTextDatum(q.name);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

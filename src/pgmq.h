@@ -82,6 +82,10 @@ typedef struct PgmqQueueState
 	int32		dedup_window;	/* seconds; 0: no deduplication (dedup.c) */
 	Oid			dedup_seq;		/* q_<name>'s msg_id sequence, when dedup_window */
 	uint32		dedup_clean_block;	/* where dedup.c's next clean-up starts */
+	bool		retention_known;	/* the two retentions below are filled in */
+	int64		message_retention_us;	/* 0: keep forever (retention.c) */
+	int64		archive_retention_us;	/* 0: keep forever */
+	uint32		archive_retention_block;	/* where the next archive step starts */
 } PgmqQueueState;
 
 /* A queue resolved for one call: validated name, locked table, cache entry. */
@@ -160,6 +164,15 @@ extern uint64 pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a);
 extern bool pgmq_dedup_applies(PgmqQueue *q, const PgmqSendArgs *a);
 extern void pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q,
 								 const PgmqSendArgs *a);
+
+/* retention.c: expiry of old messages and archive rows */
+extern bool pgmq_retention_applies(PgmqQueue *q);
+extern bool pgmq_retention_cutoff(PgmqQueue *q, TimestampTz now, TimestampTz *oldest);
+extern uint64 pgmq_retention_read(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty,
+								  int32 vt, Datum conditional);
+extern uint64 pgmq_retention_pop(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty);
+extern int64 pgmq_retention_expired(PgmqQueue *q);
+extern uint64 pgmq_retention_round(void);
 
 /* consume.c: shared with later read paths */
 extern const PgmqPlanSpec pgmq_read_spec;
