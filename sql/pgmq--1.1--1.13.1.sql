@@ -77,3 +77,12 @@ CREATE FUNCTION pgmq.apply_retention(queue_name text) RETURNS bigint
 -- other changes of this release append)
 ALTER TYPE pgmq.metrics_result ADD ATTRIBUTE retention_expired bigint;
 -- end of issue 16: retention
+
+-- issue 16: priorities --------------------------------------------------------
+-- x-pgmq-priority on a queue that opted in (src/priority.c, docs/features.md).
+CREATE FUNCTION pgmq.enable_priorities(queue_name text) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgmq_enable_priorities' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION pgmq.disable_priorities(queue_name text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pgmq_disable_priorities' LANGUAGE C VOLATILE;
+-- end of issue 16: priorities

@@ -86,6 +86,8 @@ typedef struct PgmqQueueState
 	int64		message_retention_us;	/* 0: keep forever (retention.c) */
 	int64		archive_retention_us;	/* 0: keep forever */
 	uint32		archive_retention_block;	/* where the next archive step starts */
+	bool		prio_known;		/* has_prio_index below is filled in */
+	bool		has_prio_index; /* q_<name>_prio_idx exists (priority.c) */
 } PgmqQueueState;
 
 /* A queue resolved for one call: validated name, locked table, cache entry. */
@@ -173,6 +175,13 @@ extern uint64 pgmq_retention_read(FunctionCallInfo fcinfo, PgmqQueue *q, int32 q
 extern uint64 pgmq_retention_pop(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty);
 extern int64 pgmq_retention_expired(PgmqQueue *q);
 extern uint64 pgmq_retention_round(void);
+
+/* priority.c: prioritised queues */
+extern bool pgmq_priority_applies(PgmqQueue *q);
+extern void pgmq_priority_check_send(PgmqQueue *q, const PgmqSendArgs *a);
+extern uint64 pgmq_priority_read(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty,
+								 int32 vt, Datum conditional);
+extern uint64 pgmq_priority_pop(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty);
 
 /* consume.c: shared with later read paths */
 extern const PgmqPlanSpec pgmq_read_spec;

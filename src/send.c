@@ -194,6 +194,7 @@ send_one(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int delay
 	a.vt = pgmq_send_visible_at(fcinfo, kind, delay_arg);
 
 	pgmq_connect();
+	pgmq_priority_check_send(&q, &a);
 	if (pgmq_dedup_applies(&q, &a))
 		pgmq_dedup_send_into(fcinfo, &q, &a);
 	else
@@ -216,6 +217,7 @@ send_batch(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int del
 	a.vt = pgmq_send_visible_at(fcinfo, kind, delay_arg);
 
 	pgmq_connect();
+	pgmq_priority_check_send(&q, &a);
 	if (pgmq_dedup_applies(&q, &a))
 		pgmq_dedup_send_into(fcinfo, &q, &a);
 	else
