@@ -410,9 +410,10 @@ pgmq_retention_round(void)
 			PushActiveSnapshot(GetTransactionSnapshot());
 			pgstat_report_activity(STATE_RUNNING, "pgmq: applying retention");
 			more = false;
-			/* a name from a table passes the argument's name rule too */
-			pgmq_check_name(name, q.name);
-			if (pgmq_open_named(&q, RowExclusiveLock, true))
+			/* a name read back from a table passes the argument's rule too */
+			if (pgmq_name_from_table(name, "pgmq.retention_settings", q.name) &&
+				pgmq_open_named(&q, RowExclusiveLock, true) &&
+				get_rel_relkind(q.qrelid) == RELKIND_RELATION)
 			{
 				pgmq_connect();
 				total += retention_step(&q, &more);
