@@ -21,6 +21,8 @@ $$;
 SELECT pgmq.create('pr');
 -- before opting in the header is ordinary, any value goes
 SELECT pgmq.send('pr', '{"n": 0}', '{"x-pgmq-priority": "high"}'::jsonb) > 0 AS sent;
+-- ... but not for enable_priorities, which needs every priority to be a number
+SELECT pg_temp.err($$SELECT pgmq.enable_priorities('pr')$$);
 SELECT message FROM pgmq.pop('pr');
 SELECT pgmq.enable_priorities('pr');
 SET client_min_messages = warning;
@@ -68,30 +70,25 @@ UPDATE pgmq.q_pr SET enqueued_at = now() - interval '2 hours' WHERE message->>'r
 SELECT message FROM pgmq.read('pr', 30, 10);
 SELECT pgmq.set_retention('pr', NULL, NULL);
 
--- the read plan (the pick of src/priority.c, same text, two of its ten
--- branches): one range scan of the priority index per priority, bounded by
--- vt, no sort
+-- the read plan (the pick of src/priority.c, same text): a nested loop over
+-- the priorities, one range scan of the priority index each, bounded by vt,
+-- no sort
 SELECT pgmq.purge_queue('pr') >= 0;
 SELECT count(*) FROM pgmq.send_batch('pr', array_fill('{}'::jsonb, ARRAY[300]),
     ARRAY(SELECT pg_temp.p(i % 10) FROM generate_series(1, 300) i));
 ANALYZE pgmq.q_pr;
 SET plan_cache_mode = force_generic_plan;
 SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; SET enable_material = off;
+SET enable_hashjoin = off; SET enable_mergejoin = off;
 PREPARE pick(int, timestamptz) AS
-SELECT msg_id FROM ((SELECT msg_id FROM (SELECT msg_id FROM pgmq.q_pr
-  WHERE (CASE WHEN (headers OPERATOR(pg_catalog.->>) 'x-pgmq-priority') OPERATOR(pg_catalog.~) '^[0-9]$'
-         THEN (headers OPERATOR(pg_catalog.->>) 'x-pgmq-priority')::pg_catalog.int4 ELSE 0 END) OPERATOR(pg_catalog.=) 9
-  AND ((CASE WHEN (headers OPERATOR(pg_catalog.->>) 'x-pgmq-priority') OPERATOR(pg_catalog.~) '^[0-9]$'
-         THEN (headers OPERATOR(pg_catalog.->>) 'x-pgmq-priority')::pg_catalog.int4 ELSE 0 END), vt) OPERATOR(pg_catalog.<=) (9, $2)
-  ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED) b9)
- UNION ALL (SELECT msg_id FROM (SELECT msg_id FROM pgmq.q_pr
-  WHERE (CASE WHEN (headers OPERATOR(pg_catalog.->>) 'x-pgmq-priority') OPERATOR(pg_catalog.~) '^[0-9]$'
-         THEN (headers OPERATOR(pg_catalog.->>) 'x-pgmq-priority')::pg_catalog.int4 ELSE 0 END) OPERATOR(pg_catalog.=) 8
-  AND ((CASE WHEN (headers OPERATOR(pg_catalog.->>) 'x-pgmq-priority') OPERATOR(pg_catalog.~) '^[0-9]$'
-         THEN (headers OPERATOR(pg_catalog.->>) 'x-pgmq-priority')::pg_catalog.int4 ELSE 0 END), vt) OPERATOR(pg_catalog.<=) (8, $2)
-  ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED) b8)) l LIMIT $1;
+SELECT l.msg_id FROM pg_catalog.unnest('{9,8,7,6,5,4,3,2,1,0}'::pg_catalog.int4[]) AS p(prio)
+ CROSS JOIN LATERAL (SELECT msg_id FROM pgmq.q_pr
+  WHERE LEAST(GREATEST(COALESCE((headers OPERATOR(pg_catalog.->) 'x-pgmq-priority')::pg_catalog.int4, 0), 0), 9) OPERATOR(pg_catalog.=) p.prio
+  AND (LEAST(GREATEST(COALESCE((headers OPERATOR(pg_catalog.->) 'x-pgmq-priority')::pg_catalog.int4, 0), 0), 9), vt) OPERATOR(pg_catalog.<=) (p.prio, $2)
+  ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED) l LIMIT $1;
 EXPLAIN (COSTS OFF) EXECUTE pick(10, now());
 RESET plan_cache_mode; RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_sort; RESET enable_material;
+RESET enable_hashjoin; RESET enable_mergejoin;
 SELECT array_agg(headers->>'x-pgmq-priority') FROM pgmq.read('pr', 30, 12);
 
 -- disable: the index goes, reads are plain (vt, msg_id) again, any header goes

@@ -5,9 +5,12 @@
  *	  prioritised queue.
  *
  * A queue is prioritised while it has the index q_<name>_prio_idx on
- * (PRIO(headers), vt, msg_id), where PRIO is the header x-pgmq-priority when
- * it is a digit 0-9 and 0 otherwise (absent).  The table's layout does not
- * change.  Whether the index exists is cached in the queue's PgmqQueueState
+ * (PRIO(headers), vt, msg_id), where PRIO is the header x-pgmq-priority as
+ * an integer (a jsonb cast: cheap to compute on every insert and update),
+ * 0 when absent, clamped to 0-9 so that no message can fall outside the ten
+ * ranges a read scans.  Sends check the header first (22023), and
+ * enable_priorities refuses a queue holding a message whose header is not a
+ * JSON number.  The table's layout does not change.  Whether the index exists is cached in the queue's PgmqQueueState
  * (creating or dropping an index invalidates the table's relcache entry).
  *
  * Read order on a prioritised queue: every visible message of a higher
@@ -42,32 +45,29 @@ PG_FUNCTION_INFO_V1(pgmq_disable_priorities);
 
 /* The priority of a row; the index expression is exactly this text. */
 #define PRIO(t) \
-	"(CASE WHEN (" t "headers OPERATOR(pg_catalog.->>) '" PRIORITY_HEADER "')" \
-	" OPERATOR(pg_catalog.~) '^[0-9]$'" \
-	" THEN (" t "headers OPERATOR(pg_catalog.->>) '" PRIORITY_HEADER "')::pg_catalog.int4" \
-	" ELSE 0 END)"
+	"LEAST(GREATEST(COALESCE((" t "headers OPERATOR(pg_catalog.->) '" PRIORITY_HEADER "')" \
+	"::pg_catalog.int4, 0), 0), 9)"
 
 /*
  * The ids of up to $1 visible messages, highest priority first, then by
- * (vt, msg_id), locked; $3 now, $4 oldest enqueued_at delivered.  One
- * UNION ALL branch per priority with the priority as a constant, so that
- * each is a range scan of q_<name>_prio_idx from (p, -infinity) to (p, now).
- * The bound on vt is written as the row comparison (PRIO, vt) <= (p, now),
- * which only that index can use: with a plain "vt <= now" the planner may
- * prefer the vt index plus a filter on the priority, which walks every
- * visible message of the other priorities.  Append runs the branches in
- * order and the outer LIMIT stops it once the batch is full.
+ * (vt, msg_id), locked; $3 now, $4 oldest enqueued_at delivered.  A nested
+ * loop over the priorities 9..0 (in that order) runs, for each, a range
+ * scan of q_<name>_prio_idx from (p, -infinity) to (p, now); the outer
+ * LIMIT stops it once the batch is full, so only the rows returned are
+ * locked.  The bound on vt is written as the row comparison
+ * (PRIO, vt) <= (p, now), which only the priority index can use: with a
+ * plain "vt <= now" the planner may prefer the vt index plus a filter on
+ * the priority, which walks every visible message of the other priorities.
+ * (One index scan node rescanned per priority: a UNION ALL of ten branches
+ * costs ten index scans to set up on every call.)
  */
-#define BRANCH(prio, filter) \
-	"(SELECT msg_id FROM (SELECT msg_id FROM %1$s WHERE " PRIO("") " OPERATOR(pg_catalog.=) " prio \
-	" AND (" PRIO("") ", vt) OPERATOR(pg_catalog.<=) (" prio ", $3)" \
-	" AND enqueued_at OPERATOR(pg_catalog.>=) $4" filter \
-	" ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED) b" prio ")"
-#define PICK(f) \
-	"SELECT msg_id FROM (" BRANCH("9", f) " UNION ALL " BRANCH("8", f) \
-	" UNION ALL " BRANCH("7", f) " UNION ALL " BRANCH("6", f) " UNION ALL " BRANCH("5", f) \
-	" UNION ALL " BRANCH("4", f) " UNION ALL " BRANCH("3", f) " UNION ALL " BRANCH("2", f) \
-	" UNION ALL " BRANCH("1", f) " UNION ALL " BRANCH("0", f) ") l LIMIT $1"
+#define PICK(filter) \
+	"SELECT l.msg_id FROM pg_catalog.unnest('{9,8,7,6,5,4,3,2,1,0}'::pg_catalog.int4[]) AS p(prio)" \
+	" CROSS JOIN LATERAL (SELECT msg_id FROM %1$s" \
+	"  WHERE " PRIO("") " OPERATOR(pg_catalog.=) p.prio" \
+	"  AND (" PRIO("") ", vt) OPERATOR(pg_catalog.<=) (p.prio, $3)" \
+	"  AND enqueued_at OPERATOR(pg_catalog.>=) $4" filter \
+	"  ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED) l LIMIT $1"
 #define BY_MANY(filter) \
 	" pg_catalog.unnest(ARRAY(" PICK(filter) ")) WITH ORDINALITY AS c(msg_id, n)" \
 	" WHERE m.msg_id OPERATOR(pg_catalog.=) c.msg_id" \
@@ -226,6 +226,24 @@ pgmq_enable_priorities(PG_FUNCTION_ARGS)
 	pgmq_open_queue(fcinfo, 0, ShareLock, &q);
 	idxname = prio_index_name(q.name);
 	pgmq_connect();
+	/* the index expression casts the header: no message may make it fail */
+	pgmq_run_sql(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE pg_catalog.jsonb_typeof("
+						  "headers OPERATOR(pg_catalog.->) '" PRIORITY_HEADER "')"
+						  " OPERATOR(pg_catalog.<>) 'number'",
+						  pgmq_qualified_table("q", q.name)),
+				 SPI_OK_SELECT, 0, NULL, NULL, NULL);
+	{
+		bool		isnull;
+		int64		bad = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													  SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (bad > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("queue \"%s\" has " INT64_FORMAT " message(s) whose header "
+							PRIORITY_HEADER " is not a number", q.name, bad),
+					 errhint("Delete or archive them, or send them again without the header.")));
+	}
 	pgmq_run_sql(psprintf("CREATE INDEX IF NOT EXISTS %s ON %s ((" PRIO("") "), vt, msg_id)",
 						  quote_identifier(idxname), pgmq_qualified_table("q", q.name)),
 				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);

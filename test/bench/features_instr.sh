@@ -7,9 +7,11 @@
 # PG_CONFIG or PATH, pgmq preloaded, autovacuum and the queue vacuum worker
 # off), runs each case with pgbench for 20 and for N+20 transactions and
 # prints (Ir(N+20) - Ir(20)) / N of the backend that ran it: what one call
-# and its commit cost the server.  Takes a few minutes.  N defaults to 200.
+# and its commit cost the server.  Takes a few minutes.  N defaults to 200;
+# ONLY="read_multi dedup retention priorities" picks sections.
 set -euo pipefail
 N="${N:-200}"
+ONLY="${ONLY:-read_multi dedup retention priorities}"
 BINDIR="$("${PG_CONFIG:-pg_config}" --bindir)"
 export PATH="$BINDIR:$PATH"
 command -v valgrind >/dev/null || { echo "features_instr.sh: valgrind is not installed" >&2; exit 1; }
@@ -88,10 +90,16 @@ pair() { # label_a sql_a label_b sql_b
         printf "  %-50s %9d Ir/call   x%.2f\n", lb, b, b / a }'
 }
 
+on() { [[ " $ONLY " == *" $1 "* ]]; }
+
 echo "instructions per call including its commit (callgrind, $N calls)"
+per_call "SELECT 1;" >/dev/null   # the first connection's profile is not a backend's alone
+if on read_multi; then
 echo "-- read_multi"
 pair "read 1 (plain)" "SELECT count(*) FROM pgmq.read('fi_plain', 3600, 1);" \
      "read_multi 1 over 3 queues" "SELECT count(*) FROM pgmq.read_multi(ARRAY['fi_m1', 'fi_m2', 'fi_m3'], 3600, 1);"
+fi
+if on dedup; then
 echo "-- deduplication"
 pair "send, headers with another key" \
      $'\\set id random(1, 2000000000)\nSELECT pgmq.send(\'fi_send\', \'{}\', jsonb_build_object(\'k\', :id::text));' \
@@ -101,11 +109,16 @@ pair "send, headers with another key" \
      $'\\set id random(1, 2000000000)\nSELECT pgmq.send(\'fi_send\', \'{}\', jsonb_build_object(\'k\', :id::text));' \
      "send, dedup queue, repeated x-pgmq-dedup-id" \
      "SELECT pgmq.send('fi_dedup', '{}', '{\"x-pgmq-dedup-id\": \"same\"}'::jsonb);"
+fi
+if on retention; then
 echo "-- retention"
 pair "read 1 (plain)" "SELECT count(*) FROM pgmq.read('fi_plain', 3600, 1);" \
      "read 1, message retention" "SELECT count(*) FROM pgmq.read('fi_ret', 3600, 1);"
+fi
+if on priorities; then
 echo "-- priorities"
 pair "read 1 (plain)" "SELECT count(*) FROM pgmq.read('fi_plain', 3600, 1);" \
      "read 1, prioritised, priorities 0-9 mixed" "SELECT count(*) FROM pgmq.read('fi_p_mix', 3600, 1);"
 pair "read 1 (plain)" "SELECT count(*) FROM pgmq.read('fi_plain', 3600, 1);" \
      "read 1, prioritised, all priority 0 (10 probes)" "SELECT count(*) FROM pgmq.read('fi_p_low', 3600, 1);"
+fi
