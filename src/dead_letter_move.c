@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 
 #include "dead_letter.h"
+#include "stats.h"
 
 /*
  * Headers of row m once dead-lettered by queue $q at time $now: object
@@ -114,7 +115,7 @@ count_moves(const char *name, int n)
 	values[1] = Int32GetDatum((int32) pgmq_my_proc_number());
 	values[2] = Int64GetDatum((int64) n);
 	pgmq_run_sql("INSERT INTO pgmq.dead_letter_counts AS c (queue_name, slot, moved)"
-				 " VALUES ($1, $2, $3) ON CONFLICT (queue_name, slot)"
+				 " VALUES (" PGMQ_META_NAME("$1") ", $2, $3) ON CONFLICT (queue_name, slot)"
 				 " DO UPDATE SET moved = c.moved OPERATOR(pg_catalog.+) EXCLUDED.moved",
 				 SPI_OK_INSERT, 3, types, values, NULL);
 }
@@ -141,6 +142,7 @@ move_to_dlq(PgmqQueue *q, PgmqDeadLetter *dl, Datum *msgs, bool *mnulls,
 	values[2] = TimestampTzGetDatum(now);
 	pgmq_run(&dl->dlq, &pgmq_dl_insert_spec, values, NULL);
 	pgmq_wakeup_note_send(&dl->dlq);
+	pgmq_stats_dead_letter(q, &dl->dlq, n);
 	count_moves(q->name, n);
 }
 

@@ -161,7 +161,7 @@ dedup_window(PgmqQueue *q)
 		values[1] = CStringGetTextDatum(pgmq_qualified_table("q", q->name));
 		pgmq_run_sql("SELECT window_seconds, pg_catalog.pg_get_serial_sequence($2, 'msg_id')"
 					 "::pg_catalog.regclass::pg_catalog.oid FROM pgmq.dedup_settings"
-					 " WHERE queue_name OPERATOR(pg_catalog.=) $1",
+					 " WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 					 SPI_OK_SELECT, 2, types, values, NULL);
 		if (SPI_processed == 1)
 		{
@@ -546,20 +546,20 @@ pgmq_set_dedup_window(PG_FUNCTION_ARGS)
 	pgmq_connect();
 	if (seconds == 0)
 	{
-		pgmq_run_sql("DELETE FROM pgmq.dedup_settings WHERE queue_name OPERATOR(pg_catalog.=) $1",
+		pgmq_run_sql("DELETE FROM pgmq.dedup_settings WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 					 SPI_OK_DELETE, 1, types, values, NULL);
 		drop_dedup_table(&q, dtable);
 	}
 	else
 	{
-		pgmq_run_sql("SELECT 1 FROM pgmq.dedup_settings WHERE queue_name OPERATOR(pg_catalog.=) $1",
+		pgmq_run_sql("SELECT 1 FROM pgmq.dedup_settings WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 					 SPI_OK_SELECT, 1, types, values, NULL);
 		/* no window yet: start from an empty table (drops one left by a restore) */
 		if (SPI_processed == 0)
 			create_dedup_table(&q, dtable);
 		copy_grants(q.qrelid, dtable);
 		pgmq_run_sql("INSERT INTO pgmq.dedup_settings AS s (queue_name, window_seconds)"
-					 " VALUES ($1, $2) ON CONFLICT (queue_name) DO UPDATE"
+					 " VALUES (" PGMQ_META_NAME("$1") ", $2) ON CONFLICT (queue_name) DO UPDATE"
 					 " SET window_seconds = EXCLUDED.window_seconds",
 					 SPI_OK_INSERT, 2, types, values, NULL);
 	}

@@ -165,7 +165,7 @@ retention_state(PgmqQueue *q)
 	{
 		values[0] = CStringGetTextDatum(q->name);
 		pgmq_run_sql("SELECT message_retention, archive_retention FROM pgmq.retention_settings"
-					 " WHERE queue_name OPERATOR(pg_catalog.=) $1",
+					 " WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 					 SPI_OK_SELECT, 1, types, values, NULL);
 		if (SPI_processed == 1)
 		{
@@ -276,7 +276,7 @@ count_expired(PgmqQueue *q, uint64 expired)
 		return;
 	values[0] = CStringGetTextDatum(q->name);
 	values[1] = Int64GetDatum((int64) expired);
-	pgmq_run_sql("INSERT INTO pgmq.retention_counts AS c (queue_name, expired) VALUES ($1, $2)"
+	pgmq_run_sql("INSERT INTO pgmq.retention_counts AS c (queue_name, expired) VALUES (" PGMQ_META_NAME("$1") ", $2)"
 				 " ON CONFLICT (queue_name) DO UPDATE"
 				 " SET expired = c.expired OPERATOR(pg_catalog.+) EXCLUDED.expired",
 				 SPI_OK_INSERT, 2, types, values, NULL);
@@ -346,7 +346,7 @@ pgmq_retention_expired(PgmqQueue *q)
 	if (!OidIsValid(pgmq_table_oid_plain("retention_counts")))
 		return 0;
 	values[0] = CStringGetTextDatum(q->name);
-	pgmq_run_sql("SELECT expired FROM pgmq.retention_counts WHERE queue_name OPERATOR(pg_catalog.=) $1",
+	pgmq_run_sql("SELECT expired FROM pgmq.retention_counts WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 				 SPI_OK_SELECT, 1, types, values, NULL);
 	if (SPI_processed == 1)
 	{
@@ -495,11 +495,11 @@ pgmq_set_retention(PG_FUNCTION_ARGS)
 
 	pgmq_connect();
 	if (PG_ARGISNULL(1) && PG_ARGISNULL(2))
-		pgmq_run_sql("DELETE FROM pgmq.retention_settings WHERE queue_name OPERATOR(pg_catalog.=) $1",
+		pgmq_run_sql("DELETE FROM pgmq.retention_settings WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 					 SPI_OK_DELETE, 1, types, values, NULL);
 	else
 		pgmq_run_sql("INSERT INTO pgmq.retention_settings AS s"
-					 " (queue_name, message_retention, archive_retention) VALUES ($1, $2, $3)"
+					 " (queue_name, message_retention, archive_retention) VALUES (" PGMQ_META_NAME("$1") ", $2, $3)"
 					 " ON CONFLICT (queue_name) DO UPDATE"
 					 " SET message_retention = EXCLUDED.message_retention,"
 					 " archive_retention = EXCLUDED.archive_retention",
