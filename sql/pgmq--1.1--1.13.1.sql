@@ -4,3 +4,12 @@
 -- this script.  Every object added here must also reach an installation
 -- upgraded in place from the PL/pgSQL pgmq (see sql/pgmq--1.11.0--1.13.1.sql).
 \echo Use "ALTER EXTENSION pgmq UPDATE TO '1.13.1'" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- Read start position (issue 14, docs/horizon.md): where a read of a queue
+-- table may begin its vt range, kept in shared memory; called inside the
+-- read and pop statements.  -infinity when there is none.
+CREATE FUNCTION pgmq._horizon_start(queue_table oid)
+    RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'pgmq_horizon_start'
+    LANGUAGE C STABLE STRICT;

@@ -24,4 +24,16 @@
 #define pgmq_proc_number(proc)		((int) (proc)->pgprocno)
 #endif
 
+/*
+ * pgmq_index_beginscan(): index_beginscan() without ORDER BY keys and
+ * without instrumentation.  18 added the instrumentation argument.
+ */
+#if PG_VERSION_NUM >= 180000
+#define pgmq_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), 0)
+#else
+#define pgmq_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), 0)
+#endif
+
 #endif							/* PGMQ_PG_COMPAT_H */

@@ -75,6 +75,10 @@ typedef struct PgmqQueueState
 	bool		dlq_known;		/* the dead-letter policy below is filled in */
 	int32		dlq_max_read_ct;	/* 0: no policy (dead_letter.c) */
 	char		dlq_name[NAMEDATALEN];
+	bool		horizon_known;	/* horizon_index is filled in (read_scan.c) */
+	Oid			horizon_index;	/* btree index led by vt, or InvalidOid */
+	Oid			horizon_user;	/* role horizon_allowed was checked for */
+	bool		horizon_allowed;	/* it may scan the table (read_scan.c) */
 } PgmqQueueState;
 
 /* A queue resolved for one call: validated name, locked table, cache entry. */

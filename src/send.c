@@ -17,6 +17,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "horizon.h"
 #include "pgmq.h"
 
 PG_FUNCTION_INFO_V1(pgmq_send);
@@ -159,9 +160,13 @@ pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a)
 {
 	Datum		values[3];
 	char		nulls[3];
+	uint64		n;
 
 	send_values(a, values, nulls);
-	return pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls);
+	pgmq_horizon_expect_write(q->qrelid, DatumGetTimestampTz(a->vt));
+	n = pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls);
+	pgmq_horizon_expect_done();
+	return n;
 }
 
 /* Send as pgmq_send_to_queue does, streaming the new ids into fcinfo's tuplestore. */
@@ -170,10 +175,14 @@ send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *a)
 {
 	Datum		values[3];
 	char		nulls[3];
+	uint64		n;
 
 	send_values(a, values, nulls);
-	return pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
-						 values, nulls);
+	pgmq_horizon_expect_write(q->qrelid, DatumGetTimestampTz(a->vt));
+	n = pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
+					  values, nulls);
+	pgmq_horizon_expect_done();
+	return n;
 }
 
 /*
