@@ -87,6 +87,24 @@ CHECKPOINT;
 EOF
 }
 
+# CPU time (ms) used so far by the server's processes (live children of the
+# postmaster, plus the children that exited, e.g. autovacuum workers), or
+# nothing when the server is not on this machine.
+POSTMASTER=""
+bp="$(q -c "SELECT pg_catalog.pg_backend_pid()")"
+if [[ -r "/proc/$bp/stat" ]]; then POSTMASTER="$(awk '{ print $4 }' "/proc/$bp/stat")"; fi
+TICK="$(getconf CLK_TCK)"
+server_cpu_ms() {
+    [[ -n "$POSTMASTER" ]] || return 0
+    local p sum t
+    sum="$(awk '{ print $16 + $17 }' "/proc/$POSTMASTER/stat" 2>/dev/null)" || return 0
+    for p in $(pgrep -P "$POSTMASTER"); do
+        t="$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null)" || continue
+        sum=$((sum + ${t:-0}))
+    done
+    echo $((sum * 1000 / TICK))
+}
+
 # pin MODE SECONDS: hold the horizon back for SECONDS (in the background).
 pin() {
     local mode="$1" secs="$2" i
@@ -134,12 +152,13 @@ run() {
             PIDS+=($!)
             ;;
     esac
-    # index entries the reads walked: sampled every window (pg_stat_user_indexes)
-    q -c "CREATE TABLE IF NOT EXISTS public.hz_samples (n int, tup_read bigint); TRUNCATE public.hz_samples" >/dev/null
+    # every window: index entries the reads walked (pg_stat_user_indexes),
+    # and the CPU time of all the server's processes when it runs here
+    q -c "DROP TABLE IF EXISTS public.hz_samples; CREATE TABLE public.hz_samples (n int, tup_read bigint, cpu_ms float8)" >/dev/null
     (
         n=0
         while ((n * WINDOW <= total)); do
-            q -c "INSERT INTO public.hz_samples SELECT $n, sum(idx_tup_read) FROM pg_catalog.pg_stat_user_indexes WHERE relid = 'pgmq.q_$QUEUE'::regclass" >/dev/null
+            q -c "INSERT INTO public.hz_samples SELECT $n, sum(idx_tup_read), NULLIF('$(server_cpu_ms)', '')::float8 FROM pg_catalog.pg_stat_user_indexes WHERE relid = 'pgmq.q_$QUEUE'::regclass" >/dev/null
             n=$((n + 1))
             sleep "$WINDOW"
         done
@@ -176,7 +195,9 @@ SELECT '$load' AS load, '$mode' AS mode, phase, 't<=' || t_end || 's',
        round(jobs::numeric) || ' jobs/s', 'p95 ' || round(p95::numeric, 3) || ' s',
        round((jobs / NULLIF(c.clean, 0))::numeric, 2) || ' of clean',
        round(((s1.tup_read - s0.tup_read) / NULLIF(jobs * $WINDOW, 0))::numeric, 1)
-         || ' index entries/job'
+         || ' index entries/job',
+       round(((s1.cpu_ms - s0.cpu_ms) / NULLIF(jobs * $WINDOW, 0))::numeric, 3)
+         || ' server CPU ms/job'
   FROM t CROSS JOIN c
   LEFT JOIN public.hz_samples s0 ON s0.n = t.n
   LEFT JOIN public.hz_samples s1 ON s1.n = t.n + 1
