@@ -7,6 +7,8 @@
 # make fuzz                  libFuzzer on the pure-C validators for FUZZ_SECONDS (60)
 # make test-long             make test with 10 crash rounds and 300 s of fuzzing (not in CI)
 # make bench-latency         read_with_poll wakeup latency, preloaded vs polling
+# make bench-horizon         consumers while the MVCC horizon is pinned (test/bench/horizon.sh),
+#                            against the server in PGHOST/PGPORT (e.g. PGMQ_KEEP_CLUSTER=1 make test)
 EXTENSION   = pgmq
 MODULE_big  = pgmq
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
@@ -31,7 +33,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: test test-long demo bench bench-latency fuzz
+.PHONY: test test-long demo bench bench-latency bench-horizon fuzz
 test:
 	bash test/harness.sh test
 
@@ -46,6 +48,9 @@ bench:
 
 bench-latency:
 	bash test/harness.sh latency
+
+bench-horizon:
+	PATH="$$($(PG_CONFIG) --bindir):$$PATH" bash test/bench/horizon.sh
 
 FUZZ_SECONDS ?= 60
 fuzz:

@@ -54,6 +54,7 @@
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "horizon.h"
@@ -501,9 +502,7 @@ pgmq_horizon_start(PG_FUNCTION_ARGS)
 	if (pg_class_aclmask(relid, GetUserId(),
 						 ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_DELETE,
 						 ACLMASK_ANY) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table with OID %u", relid)));
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
 	if (!pgmq_horizon_enabled())
 		PG_RETURN_TIMESTAMPTZ(start);
 	SpinLockAcquire(&horizon->mutex);

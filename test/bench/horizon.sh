@@ -68,12 +68,8 @@ cat >"$WORK/producer.sql" <<EOF
 SELECT pg_catalog.count(*) FROM pgmq.send_batch('$QUEUE', pg_catalog.array_fill('$MSG'::jsonb, ARRAY[100]));
 EOF
 cat >"$WORK/consumer.sql" <<EOF
-BEGIN;
-SELECT pg_catalog.array_agg(msg_id) AS ids FROM pgmq.read('$QUEUE', 30, 10) \gset
-\if :{?ids}
-SELECT pgmq.archive('$QUEUE', NULLIF(:'ids', '')::bigint[]);
-\endif
-END;
+SELECT pg_catalog.count(*) FROM pgmq.archive('$QUEUE',
+       (SELECT COALESCE(pg_catalog.array_agg(msg_id), '{}') FROM pgmq.read('$QUEUE', 30, 10)));
 EOF
 
 setup_queue() {
