@@ -48,6 +48,7 @@
 #include "miscadmin.h"
 #include "nodes/plannodes.h"
 #include "parser/parsetree.h"
+#include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -212,6 +213,22 @@ static void
 note_write(Oid relid, TimestampTz key)
 {
 	int			i;
+
+	/*
+	 * Most statements touch no queue with a slot: look without the lock
+	 * first.  A claim this misses was stored before a full barrier in the
+	 * scanner (its LWLock on the index page) and our versions were in the
+	 * index before one of ours (the buffer lock released, and this one), so
+	 * that scan sees our versions.
+	 */
+	pg_memory_barrier();
+	for (i = 0; i < HORIZON_SLOTS; i++)
+	{
+		if (horizon->slots[i].relid == relid)
+			break;
+	}
+	if (i == HORIZON_SLOTS)
+		return;
 
 	SpinLockAcquire(&horizon->mutex);
 	i = find_slot(relid);

@@ -87,8 +87,8 @@ EOF
 # postmaster, plus the children that exited, e.g. autovacuum workers), or
 # nothing when the server is not on this machine.
 POSTMASTER=""
-bp="$(q -c "SELECT pg_catalog.pg_backend_pid()")"
-if [[ -r "/proc/$bp/stat" ]]; then POSTMASTER="$(awk '{ print $4 }' "/proc/$bp/stat")"; fi
+bp="$(q -c "SELECT pid FROM pg_catalog.pg_stat_activity WHERE backend_type = 'checkpointer'")"
+if [[ -n "$bp" && -r "/proc/$bp/stat" ]]; then POSTMASTER="$(awk '{ print $4 }' "/proc/$bp/stat")"; fi
 TICK="$(getconf CLK_TCK)"
 server_cpu_ms() {
     [[ -n "$POSTMASTER" ]] || return 0
