@@ -45,6 +45,21 @@ SELECT pgmq.send('hz', '{"past": 2}', now() - interval '1 minute');
 SELECT pgmq.send('hz', '{"past": 1}', now() - interval '2 minutes');
 SELECT msg_id, message FROM pgmq.read('hz', 30, 5);
 
+-- a BEFORE ROW trigger may change the vt a send stated: not trusted
+SELECT count(*) FROM pgmq.read('hz', 30, 5);
+SELECT pgmq._horizon_start('pgmq.q_hz'::regclass) > now() - interval '1 hour' AS advanced;
+CREATE FUNCTION public.hz_backdate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.vt := NEW.vt - interval '1 day';
+    RETURN NEW;
+END $$;
+CREATE TRIGGER hz_backdate BEFORE INSERT ON pgmq.q_hz
+    FOR EACH ROW EXECUTE FUNCTION public.hz_backdate();
+SELECT pgmq.send('hz', '{"backdated": 1}');
+SELECT msg_id, message FROM pgmq.read('hz', 30, 5);
+DROP TRIGGER hz_backdate ON pgmq.q_hz;
+DROP FUNCTION public.hz_backdate();
+
 -- a dropped queue takes its position with it
 SELECT pgmq.drop_queue('hz');
 SELECT pgmq.create('hz');

@@ -45,6 +45,7 @@
 #include "catalog/pg_database_d.h"
 #include "catalog/namespace.h"
 #include "executor/executor.h"
+#include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/plannodes.h"
 #include "parser/parsetree.h"
@@ -259,10 +260,29 @@ plan_writes(Plan *plan, int rti)
 }
 
 /*
+ * May a BEFORE ROW trigger of result relation rti have changed the rows a
+ * statement wrote (and so their vt)?  Then its stated vt is not trusted.
+ */
+static bool
+before_row_triggers(EState *estate, int rti)
+{
+	ResultRelInfo *rri;
+
+	if (estate == NULL || estate->es_result_relations == NULL)
+		return true;
+	rri = estate->es_result_relations[rti - 1];
+	if (rri == NULL)
+		return true;
+	return rri->ri_TrigDesc != NULL &&
+		(rri->ri_TrigDesc->trig_insert_before_row ||
+		 rri->ri_TrigDesc->trig_update_before_row);
+}
+
+/*
  * ExecutorEnd: every result relation of the statement that may have got
  * new versions moves its start back (to the expected vt for a pgmq
- * statement that stated one, else to -infinity).  DELETE targets create no
- * version and are left alone.
+ * statement that stated one and whose table has no BEFORE ROW trigger,
+ * else to -infinity).  DELETE targets create no version and are left alone.
  */
 static void
 note_statement(QueryDesc *qd)
@@ -288,7 +308,8 @@ note_statement(QueryDesc *qd)
 		if (writes == 0)
 			continue;
 		relid = rt_fetch(rti, ps->rtable)->relid;
-		if (ours && expect_set && expect_relid == relid)
+		if (ours && expect_set && expect_relid == relid &&
+			!before_row_triggers(qd->estate, rti))
 		{
 			note_write(relid, expect_key);
 			expect_set = false;
