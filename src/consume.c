@@ -35,6 +35,7 @@
 
 #include "horizon.h"
 #include "pgmq.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_read);
 PG_FUNCTION_INFO_V1(pgmq_read_with_poll);
@@ -272,6 +273,7 @@ pgmq_read(PG_FUNCTION_ARGS)
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	pgmq_connect();
 	read_once(fcinfo, &q, &ra);
+	pgmq_stats_read(&q, fcinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }
@@ -304,6 +306,7 @@ pgmq_read_with_poll(PG_FUNCTION_ARGS)
 	pgmq_connect();
 	while (read_once(fcinfo, &q, &ra) == 0 && GetCurrentTimestamp() < deadline)
 		pgmq_wait_for_messages(&q, deadline, poll_interval_ms);
+	pgmq_stats_read(&q, fcinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }
@@ -333,6 +336,7 @@ pgmq_pop(PG_FUNCTION_ARGS)
 		sort_by_vt(SPI_tuptable, SPI_processed);
 		pgmq_emit_rows(fcinfo);
 	}
+	pgmq_stats_emitted(&q, PGMQ_STAT_POP, fcinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }

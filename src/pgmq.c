@@ -14,6 +14,7 @@
 
 #include "horizon.h"
 #include "pgmq.h"
+#include "stats.h"
 
 PG_MODULE_MAGIC;
 
@@ -26,5 +27,6 @@ _PG_init(void)
 	pgmq_wakeup_init();
 	pgmq_vacuum_init();
 	pgmq_horizon_init();
+	pgmq_stats_init();
 	MarkGUCPrefixReserved("pgmq");
 }

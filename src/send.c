@@ -19,6 +19,7 @@
 
 #include "horizon.h"
 #include "pgmq.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_send);
 PG_FUNCTION_INFO_V1(pgmq_send_delay);
@@ -100,13 +101,13 @@ pgmq_send_message_args(FunctionCallInfo fcinfo, bool batch, int headers_arg,
 	{
 		if (PG_ARGISNULL(1))
 			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 					 errmsg("msgs cannot be NULL or empty")));
 		msgs = PG_GETARG_ARRAYTYPE_P(1);
 		nmsgs = batch_length(msgs, "msgs");
 		if (nmsgs == 0)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 					 errmsg("msgs cannot be NULL or empty")));
 		if (array_contains_nulls(msgs))
 			ereport(ERROR,
@@ -126,7 +127,7 @@ pgmq_send_message_args(FunctionCallInfo fcinfo, bool batch, int headers_arg,
 
 			if (nheaders != nmsgs)
 				ereport(ERROR,
-						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 						 errmsg("headers array length (%d) must match msgs array length (%d)",
 								nheaders, nmsgs)));
 			a->headers = PointerGetDatum(headers);
@@ -166,7 +167,7 @@ pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a)
 	pgmq_horizon_expect_write(q->qrelid, DatumGetTimestampTz(a->vt));
 	n = pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls);
 	pgmq_horizon_expect_done();
-	return n;
+	return pgmq_stats_sent(q, n);
 }
 
 /* Send as pgmq_send_to_queue does, streaming the new ids into fcinfo's tuplestore. */
@@ -182,7 +183,7 @@ send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *a)
 	n = pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
 					  values, nulls);
 	pgmq_horizon_expect_done();
-	return n;
+	return pgmq_stats_sent(q, n);
 }
 
 /*

@@ -35,6 +35,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "stats.h"
 #include "wakeup.h"
 
 /* When the first message by (vt, msg_id) becomes (or became) visible. */
@@ -124,5 +125,6 @@ pgmq_wait_for_messages(PgmqQueue *q, TimestampTz deadline, int poll_interval_ms)
 				(errmsg_internal("pgmq: woken by %u commit(s) on queue \"%s\"",
 								 wakeups - seen_wakeups, q->name)));
 		seen_wakeups = wakeups;
+		pgmq_stats_count(q, PGMQ_STAT_POLL_WAKEUP, 1);
 	}
 }
