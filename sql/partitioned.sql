@@ -172,6 +172,9 @@ VALUES ('pgmq.q_part_q', 'native', 'msg_id', '5');
 SELECT count(*) AS sub_rows FROM partman_test.part_config_sub;
 
 -- Clean up.
+-- issue 16: a partitioned queue's retention is pg_partman's, set_retention says so
+SELECT pg_temp.err($$SELECT pgmq.set_retention('part_q', '1 hour', NULL)$$);
+SELECT pg_temp.err($$SELECT pgmq.set_retention('part_q', NULL, NULL)$$);
 SELECT pgmq.drop_queue('part_q'), pgmq.drop_queue('part_plain');
 SELECT count(*) AS config_rows, (SELECT count(*) FROM partman_test.part_config_sub) AS sub_rows
   FROM partman_test.part_config;

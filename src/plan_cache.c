@@ -76,6 +76,7 @@ typedef struct PgmqCacheEntry
 	dlist_node	sweep;			/* invalidated: check whether qrelid is gone */
 	char	   *qtable;			/* pgmq."q_<name>" */
 	char	   *atable;			/* pgmq."a_<name>" */
+	char	   *dtable;			/* pgmq."d_<name>" (deduplication ids) */
 	int			nplans;
 	const PgmqPlanSpec *specs[PGMQ_MAX_PLANS];
 	SPIPlanPtr	plans[PGMQ_MAX_PLANS];
@@ -268,7 +269,8 @@ plan_cache_remove(PgmqCacheEntry *entry)
 	dlist_delete(&entry->lru);
 	pfree(entry->qtable);
 	pfree(entry->atable);
-	strlcpy(name, entry->name, NAMEDATALEN);
+	pfree(entry->dtable);
+	memcpy(name, entry->name, NAMEDATALEN);
 	(void) hash_search(plan_cache, name, HASH_REMOVE, NULL);
 	plan_cache_entries--;
 }
@@ -438,6 +440,7 @@ pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
 		entry->nplans = 0;
 		entry->qtable = pgmq_qualified_table("q", q->name);
 		entry->atable = pgmq_qualified_table("a", q->name);
+		entry->dtable = pgmq_qualified_table("d", q->name);
 		entry->qrelid = relid;
 		entry->valid = true;
 		entry->in_sweep = false;
@@ -520,7 +523,7 @@ pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec)
 	if (entry->nplans >= PGMQ_MAX_PLANS)
 		elog(ERROR, "pgmq: too many kept plans for queue \"%s\"", q->name);
 
-	sql = psprintf(spec->sql, entry->qtable, entry->atable);
+	sql = psprintf(spec->sql, entry->qtable, entry->atable, entry->dtable);
 	plan = prepare_kept(sql, spec);
 	pfree(sql);
 	entry->specs[entry->nplans] = spec;

@@ -8,7 +8,8 @@
  * send_batch_topic.  The visibility time is computed
  * here (clock time + delay, or the given timestamptz) and passed as a
  * parameter, so both delay forms share one plan.  msg_ids come back in input
- * order.
+ * order.  A queue with a deduplication window sends messages that carry
+ * x-pgmq-dedup-id through dedup.c instead.
  */
 #include "postgres.h"
 
@@ -17,6 +18,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "horizon.h"
 #include "pgmq.h"
 #include "stats.h"
 
@@ -160,9 +162,13 @@ pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a)
 {
 	Datum		values[3];
 	char		nulls[3];
+	uint64		n;
 
 	send_values(a, values, nulls);
-	return pgmq_stats_sent(q, pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls));
+	pgmq_horizon_expect_write(q->qrelid, DatumGetTimestampTz(a->vt));
+	n = pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls);
+	pgmq_horizon_expect_done();
+	return pgmq_stats_sent(q, n);
 }
 
 /* Send as pgmq_send_to_queue does, streaming the new ids into fcinfo's tuplestore. */
@@ -171,10 +177,14 @@ send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *a)
 {
 	Datum		values[3];
 	char		nulls[3];
+	uint64		n;
 
 	send_values(a, values, nulls);
-	return pgmq_stats_sent(q, pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
-											values, nulls));
+	pgmq_horizon_expect_write(q->qrelid, DatumGetTimestampTz(a->vt));
+	n = pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
+					  values, nulls);
+	pgmq_horizon_expect_done();
+	return pgmq_stats_sent(q, n);
 }
 
 /*
@@ -194,7 +204,11 @@ send_one(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int delay
 	a.vt = pgmq_send_visible_at(fcinfo, kind, delay_arg);
 
 	pgmq_connect();
-	send_into(fcinfo, &q, &a);
+	pgmq_priority_check_send(&q, &a);
+	if (pgmq_dedup_applies(&q, &a))
+		pgmq_dedup_send_into(fcinfo, &q, &a);
+	else
+		send_into(fcinfo, &q, &a);
 	pgmq_finish();
 	pgmq_wakeup_note_send(&q);
 	return (Datum) 0;
@@ -213,7 +227,11 @@ send_batch(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int del
 	a.vt = pgmq_send_visible_at(fcinfo, kind, delay_arg);
 
 	pgmq_connect();
-	send_into(fcinfo, &q, &a);
+	pgmq_priority_check_send(&q, &a);
+	if (pgmq_dedup_applies(&q, &a))
+		pgmq_dedup_send_into(fcinfo, &q, &a);
+	else
+		send_into(fcinfo, &q, &a);
 	pgmq_finish();
 	pgmq_wakeup_note_send(&q);
 	return (Datum) 0;
