@@ -31,6 +31,7 @@
 
 #include "catalog/pg_class_d.h"
 #include "catalog/pg_type_d.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
