@@ -6,7 +6,10 @@
  * standby.  There, metrics_all leaves out unlogged queues (PostgreSQL cannot
  * read unlogged tables during recovery; metrics() of one raises that error).
  * total_messages is the identity sequence's last value, i.e. how many
- * messages were ever sent to the queue.
+ * messages were ever sent to the queue.  Reading it needs SELECT or USAGE on
+ * the sequence, checked here: pg_sequence_last_value() raises 42501 without
+ * it up to PostgreSQL 17 but returns NULL from 18 on, which would make
+ * total_messages a silent 0.
  *
  * pgmq.metrics_result has 7 columns at version 1.0 and 8 from 1.1 on (the
  * 8th, dead_lettered, sums pgmq.dead_letter_counts); the library fills
@@ -16,8 +19,11 @@
 
 #include "access/htup_details.h"
 #include "access/xlog.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_type_d.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -61,6 +67,21 @@ metrics_natts(TupleDesc tupdesc)
 	return tupdesc->natts;
 }
 
+/* The caller may read the last value of queue table relid's msg_id sequence. */
+static void
+check_sequence_privilege(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, getOwnedSequences(relid))
+	{
+		Oid			seq = lfirst_oid(lc);
+
+		if (pg_class_aclcheck(seq, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_SEQUENCE, get_rel_name(seq));
+	}
+}
+
 /*
  * Compute the metrics of open queue q into values/nulls (natts columns of
  * pgmq.metrics_result).  Connected to SPI; every value but the name is
@@ -72,6 +93,7 @@ queue_metrics(PgmqQueue *q, int natts, Datum *values, bool *nulls)
 	Datum		args[2];
 	int			i;
 
+	check_sequence_privilege(q->qrelid);
 	args[0] = pgmq_seconds_from_now(0);
 	args[1] = CStringGetTextDatum(q->name);
 	pgmq_run(q, natts == METRICS_NATTS ? &metrics_1_1_spec : &metrics_spec, args, NULL);
