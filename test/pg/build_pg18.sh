@@ -2,7 +2,7 @@
 # test/pg/build_pg18.sh owns getting PostgreSQL 18 (+ pg_partman 5) and PostgreSQL 17's headers
 # onto a Debian 12 machine, cached outside the work tree, once per machine.
 #
-# Usage: bash test/pg/build_pg18.sh [18|17|all]     (default: all)
+# Usage: bash test/pg/build_pg18.sh [18|17|all|path]     (default: all)
 #
 #   18   PostgreSQL 18 from Debian unstable's source package postgresql-18
 #        (pristine upstream sources, Debian's patches are not applied), built with
@@ -13,6 +13,7 @@
 #   17   the headers of Debian 13's postgresql-server-dev-17 .deb, unpacked into
 #        $CACHE/pg17-headers with a pg_config stand-in that points PGXS at them
 #        (compile-only: there is no server).
+#   path print the cache directory and exit.
 #
 # Apt is run with its own sources list, lists and archive cache under $CACHE/apt,
 # built from the archive address in the system's apt sources; the system's own
@@ -27,7 +28,7 @@
 set -euo pipefail
 
 WHAT="${1:-all}"
-case "$WHAT" in 17 | 18 | all) ;; *) echo "usage: $0 [18|17|all]" >&2; exit 2 ;; esac
+case "$WHAT" in 17 | 18 | all | path) ;; *) echo "usage: $0 [18|17|all|path]" >&2; exit 2 ;; esac
 
 if [[ -n "${PGMQ_CACHE:-}" ]]; then
     CACHE="$PGMQ_CACHE"
@@ -37,6 +38,7 @@ else
     CACHE="$HOME/.cache/pgmq"
 fi
 JOBS="${PGMQ_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+if [[ "$WHAT" == path ]]; then echo "$CACHE"; exit 0; fi
 mkdir -p "$CACHE"
 chmod 755 "$CACHE"
 CACHE="$(cd "$CACHE" && pwd)"
@@ -101,17 +103,28 @@ SRC
     fi
 }
 
-# fetch_source PKG DIR: download the Debian source package PKG into DIR and unpack it
-# without Debian's patches into DIR/src.
+# fetch_source PKG DIR: download the Debian source package PKG into DIR and unpack the
+# upstream sources (Debian's patches are not applied) into DIR/src.  apt checks every
+# file against the hashes of the signed Sources index.  When the mirror serves the
+# upstream tarball but not the Debian files (seen for pg-partman: its .dsc answered
+# 404 while the .orig.tar.gz downloaded), the upstream tarball alone is enough.
 fetch_source() {
-    local pkg="$1" dir="$2"
+    local pkg="$1" dir="$2" dsc orig
     rm -rf "$dir"
     mkdir -p "$dir"
     chmod 755 "$dir"
-    (cd "$dir" && "${APT[@]}" source --download-only "$pkg" >&2)
-    local dsc
-    dsc="$(ls "$dir"/*.dsc | head -n 1)"
-    (cd "$dir" && dpkg-source --skip-patches --no-check -x "$(basename "$dsc")" src >&2)
+    (cd "$dir" && "${APT[@]}" source --download-only "$pkg" >&2) ||
+        log "apt-get source $pkg did not fetch every file; trying with what it got"
+    dsc="$(ls "$dir"/*.dsc 2>/dev/null | head -n 1 || true)"
+    orig="$(ls "$dir"/*.orig.tar.* 2>/dev/null | grep -v '\.asc$' | head -n 1 || true)"
+    if [[ -n "$dsc" ]]; then
+        (cd "$dir" && dpkg-source --skip-patches --no-check -x "$(basename "$dsc")" src >&2)
+    elif [[ -n "$orig" ]]; then
+        mkdir -p "$dir/src"
+        tar -C "$dir/src" --strip-components=1 -xf "$orig"
+    else
+        die "could not download the source of $pkg"
+    fi
 }
 
 # Debian packages the build needs (test/harness.sh installs them): since PostgreSQL 17 the
@@ -130,6 +143,7 @@ check_deps() {
 # ---------------------------------------------------------------------------
 build18() {
     local prefix="$CACHE/pg18" stamp="$CACHE/pg18/.pgmq-built" src psrc t_all
+    local server_stamp="$CACHE/pg18/.pgmq-server-built"
     lock 18
     if [[ -f "$stamp" && -x "$prefix/bin/pg_config" ]]; then
         log "PostgreSQL 18 already built: $(cat "$stamp") in $prefix"
@@ -139,28 +153,33 @@ build18() {
     check_deps
     apt_setup
     local work="$CACHE/build18"
-    step "download postgresql-18 source" fetch_source postgresql-18 "$work/pg"
-    src="$work/pg/src"
-    [[ -f "$src/configure" ]] || die "postgresql-18 source not unpacked in $src"
-    rm -rf "$prefix"
-    step "configure PostgreSQL 18" bash -c "cd '$src' && ./configure --prefix='$prefix' --without-llvm \
-        --enable-tap-tests --with-icu >'$work/configure.log' 2>&1 || { tail -n 40 '$work/configure.log'; exit 1; }"
-    step "make -j$JOBS (server)" bash -c "cd '$src' && make -s -j'$JOBS' >'$work/make.log' 2>&1 || { tail -n 60 '$work/make.log'; exit 1; }"
-    step "make install (server, contrib/amcheck, isolation tester, TAP modules)" bash -c "
-        set -e
-        cd '$src'
-        make -s install >'$work/install.log' 2>&1
-        make -s -j'$JOBS' -C contrib/amcheck install >>'$work/install.log' 2>&1
-        make -s -j'$JOBS' -C src/test/isolation install >>'$work/install.log' 2>&1
-        make -s -C src/test/perl install >>'$work/install.log' 2>&1
-    " || { tail -n 60 "$work/install.log"; die "install failed"; }
+    mkdir -p "$work"
+    if [[ ! -f "$server_stamp" ]]; then
+        step "download postgresql-18 source" fetch_source postgresql-18 "$work/pg"
+        src="$work/pg/src"
+        [[ -f "$src/configure" ]] || die "postgresql-18 source not unpacked in $src"
+        rm -rf "$prefix"
+        step "configure PostgreSQL 18" bash -c "cd '$src' && ./configure --prefix='$prefix' --without-llvm \
+            --enable-tap-tests --with-icu >'$work/configure.log' 2>&1 || { tail -n 40 '$work/configure.log'; exit 1; }"
+        step "make -j$JOBS (server)" bash -c "cd '$src' && make -s -j'$JOBS' >'$work/make.log' 2>&1 || { tail -n 60 '$work/make.log'; exit 1; }"
+        step "make install (server, contrib/amcheck, isolation tester, TAP modules)" bash -c "
+            set -e
+            cd '$src'
+            make -s install >'$work/install.log' 2>&1
+            make -s -j'$JOBS' -C contrib/amcheck install >>'$work/install.log' 2>&1
+            make -s -j'$JOBS' -C src/test/isolation install >>'$work/install.log' 2>&1
+            make -s -C src/test/perl install >>'$work/install.log' 2>&1
+        " || { tail -n 60 "$work/install.log"; die "install failed"; }
+        "$prefix/bin/pg_config" --version >"$server_stamp"
+        rm -rf "$work/pg"
+    fi
     # pg_partman 5 against the server just installed.
     step "download pg-partman source" fetch_source pg-partman "$work/partman"
     psrc="$work/partman/src"
     step "build + install pg_partman" bash -c "cd '$psrc' && make -s -j'$JOBS' PG_CONFIG='$prefix/bin/pg_config' >'$work/partman.log' 2>&1 \
         && make -s PG_CONFIG='$prefix/bin/pg_config' install >>'$work/partman.log' 2>&1 || { tail -n 40 '$work/partman.log'; exit 1; }"
     printf 'PostgreSQL %s, pg_partman %s\n' "$("$prefix/bin/pg_config" --version | awk '{print $2}')" \
-        "$(sed -n "s/^default_version *= *'\(.*\)'.*/\1/p" "$prefix/share/extension/pg_partman.control")" >"$stamp"
+        "$(sed -n "s/^default_version *= *'\(.*\)'.*/\1/p" "$prefix/share/postgresql/extension/pg_partman.control")" >"$stamp"
     chmod -R a+rX "$prefix"
     rm -rf "$work"
     log "PostgreSQL 18 ready in $prefix ($(cat "$stamp")); total $(($(date +%s) - t_all)) s"
