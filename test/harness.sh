@@ -170,7 +170,7 @@ run_all_versions() {
                 log="$logdir/pg$v.log"
                 : >"$log"
                 if [[ "$rc" -eq 0 ]]; then
-                    PGMQ_HARNESS_VERSION="$v" PGMQ_SKIP_DEPS=1 bash "$0" test 2>&1 | tee "$log" || rc=$?
+                    PGMQ_HARNESS_VERSION="$v" PGMQ_SKIP_DEPS=1 bash "$REPO/test/harness.sh" test 2>&1 | tee "$log" || rc=$?
                 fi
                 t=$(($(date +%s) - t0))
                 line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)"
