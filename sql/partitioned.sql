@@ -141,7 +141,7 @@ SELECT msg_id, message FROM pgmq.a_part_t;
 SELECT count(*) > 0 AS in_a_child FROM pg_temp.children('pgmq.a_part_t') WHERE n = 1 AND bound <> 'DEFAULT';
 SELECT queue_name, queue_length, total_messages FROM pgmq.metrics('part_t');
 -- partman's interval words are accepted as they are
-SELECT pgmq.create_partitioned('part_w', 'daily', NULL);
+SELECT pgmq.create_partitioned('part_w', 'Daily', NULL);  -- any case
 SELECT parent_table, partition_interval, retention
   FROM partman_test.part_config WHERE parent_table LIKE 'pgmq.%part_w' ORDER BY 1;
 

@@ -35,8 +35,8 @@
 #include "postgres.h"
 
 #include "catalog/pg_class_d.h"
-#include "common/int.h"
 #include "catalog/pg_type_d.h"
+#include "common/int.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -121,7 +121,7 @@ all_digits(const char *s)
 static void
 check_id_interval(const char *s, const char *what, int64 min)
 {
-	int64		v = 0;
+	int64		v;
 
 	/* digits only: bigint's own input would take a sign or spaces */
 	if (all_digits(s))
@@ -246,19 +246,19 @@ find_partman(Partman *pm)
 	return true;
 }
 
-/* The partition interval to give this pg_partman (5.x: words as intervals). */
+/*
+ * The partition interval to give this pg_partman: a word (any case) as 4.x
+ * spells it, or for 5.x as the interval it stands for.
+ */
 static const char *
 partman_interval(const Partman *pm, const PartSpec *ps)
 {
 	int			i;
 
-	if (pm->major >= 5 && !ps->by_id)
+	for (i = 0; !ps->by_id && partman_interval_words[i][0] != NULL; i++)
 	{
-		for (i = 0; partman_interval_words[i][0] != NULL; i++)
-		{
-			if (pg_strcasecmp(ps->interval, partman_interval_words[i][0]) == 0)
-				return partman_interval_words[i][1];
-		}
+		if (pg_strcasecmp(ps->interval, partman_interval_words[i][0]) == 0)
+			return partman_interval_words[i][pm->major >= 5 ? 1 : 0];
 	}
 	return ps->interval;
 }
