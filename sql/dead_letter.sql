@@ -219,7 +219,8 @@ SELECT * FROM pgmq.list_dead_letter_policies();
 SELECT count(*) FROM pgmq.dead_letter_counts WHERE queue_name = 'dl_src';
 
 -- a consumer role with only queue-table privileges: its reads move poison
--- messages and count them, but it cannot write the counts itself
+-- messages and count them with its own rights; it may write only the count
+-- of a queue it may consume from (DELETE), and only upwards
 SELECT pgmq.create('dl_role_q');
 SELECT pgmq.create('dl_role_dlq');
 SELECT pgmq.set_dead_letter_queue('dl_role_q', 'dl_role_dlq', 1);
@@ -230,8 +231,9 @@ GRANT INSERT, SELECT (msg_id) ON pgmq.q_dl_role_dlq TO dl_consumer;
 SET ROLE dl_consumer;
 SELECT msg_id, read_ct FROM pgmq.read('dl_role_q', 0, 1);    -- delivered (read_ct 1)
 SELECT msg_id, read_ct FROM pgmq.read('dl_role_q', 0, 1);    -- moved, nothing delivered
-SELECT pg_temp.err('INSERT INTO pgmq.dead_letter_counts VALUES (''dl_role_q'', 0, 1000)');
-SELECT pg_temp.err('UPDATE pgmq.dead_letter_counts SET moved = 1000');
+SELECT pg_temp.err('INSERT INTO pgmq.dead_letter_counts VALUES (''dl_role_dlq'', 0, 1000)');
+SELECT pg_temp.err('UPDATE pgmq.dead_letter_counts SET moved = 0 WHERE queue_name = ''dl_role_q''');
+SELECT pg_temp.err('DELETE FROM pgmq.dead_letter_counts');
 RESET ROLE;
 SELECT queue_name, dead_lettered FROM pgmq.metrics('dl_role_q');
 SELECT count(*) AS in_dlq FROM pgmq.q_dl_role_dlq;

@@ -87,7 +87,8 @@ SELECT last_notified_at AS topic_stamp
 
 -- A role that may only send to the queue (INSERT, and SELECT for the
 -- returned msg_id) can send to a notifying queue: the trigger reads and
--- stamps the throttle row as the owner of pgmq.notify_insert_throttle.
+-- stamps the throttle row with the sender's own rights (it may stamp the
+-- rows of queues it may send to, and nothing else).
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS regress_pgmq_sender;
 RESET client_min_messages;

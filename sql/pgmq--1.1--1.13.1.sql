@@ -5,6 +5,73 @@
 -- upgraded in place from the PL/pgSQL pgmq (see sql/pgmq--1.11.0--1.13.1.sql).
 \echo Use "ALTER EXTENSION pgmq UPDATE TO '1.13.1'" to load this file. \quit
 
+-- issue 11: security ----------------------------------------------------------
+-- (src/queue_iter.c, src/dead_letter_trigger.c, src/notify.c; docs/security.md)
+-- This script also runs, as the bootstrap superuser, inside a trusted
+-- CREATE EXTENSION by a role that owns schema pgmq: every name in it is
+-- schema-qualified and every call matches its function's argument types
+-- exactly, so nothing that role creates in pgmq can be picked instead.
+
+-- Names in pgmq.meta pass the queue name rule on UPDATE too (INSERT has
+-- meta_before_insert); the rule is the C one every argument passes.
+CREATE FUNCTION pgmq._meta_check_name() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pgmq_meta_check_name' LANGUAGE C;
+CREATE TRIGGER meta_check_name BEFORE UPDATE OF queue_name ON pgmq.meta
+    FOR EACH ROW EXECUTE FUNCTION pgmq._meta_check_name();
+
+-- meta_before_insert, calling validate_queue_name with its exact argument
+-- type: with a varchar argument, a pgmq.validate_queue_name(varchar) made by
+-- whoever may create functions in schema pgmq would be chosen instead, and
+-- run as whoever inserts a queue (a superuser, say).
+CREATE OR REPLACE FUNCTION pgmq._meta_before_insert() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    BEGIN
+        PERFORM pgmq.validate_queue_name(NEW.queue_name::pg_catalog.text);
+    EXCEPTION WHEN invalid_name OR name_too_long OR null_value_not_allowed THEN
+        RAISE WARNING 'pgmq: queue "%" left out of pgmq.meta: its name is not valid', NEW.queue_name
+            USING HINT = 'Queue names are 1 to 47 ASCII letters, digits, "_" or "-".';
+        RETURN NULL;
+    END;
+    NEW.queue_name := pg_catalog.lower(NEW.queue_name::pg_catalog.text);
+    IF EXISTS (SELECT 1 FROM pgmq.meta m
+               WHERE m.queue_name OPERATOR(pg_catalog.=) NEW.queue_name) THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+-- TRUNCATE fires no row trigger: drop every cached policy.
+CREATE TRIGGER dead_letter_policy_truncated AFTER TRUNCATE ON pgmq.dead_letter_policy
+    FOR EACH STATEMENT EXECUTE FUNCTION pgmq.dead_letter_policy_changed();
+
+-- Only the owner of a queue's table may set where its dead letters go.
+CREATE FUNCTION pgmq._dead_letter_policy_check() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pgmq_dead_letter_policy_check' LANGUAGE C;
+CREATE TRIGGER dead_letter_policy_check BEFORE INSERT OR UPDATE ON pgmq.dead_letter_policy
+    FOR EACH ROW EXECUTE FUNCTION pgmq._dead_letter_policy_check();
+
+-- Readers count their own moves, with their own rights: everyone may write
+-- the counts, and the trigger lets a role write only the count of a queue it
+-- may DELETE from (moving needs that), and only upwards.
+CREATE FUNCTION pgmq._dead_letter_counts_check() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pgmq_dead_letter_counts_check' LANGUAGE C;
+CREATE TRIGGER dead_letter_counts_check BEFORE INSERT OR UPDATE ON pgmq.dead_letter_counts
+    FOR EACH ROW EXECUTE FUNCTION pgmq._dead_letter_counts_check();
+GRANT INSERT, UPDATE (moved) ON pgmq.dead_letter_counts TO PUBLIC;
+
+-- Senders stamp the notify throttle with their own rights: everyone may
+-- update last_notified_at, and the trigger lets a role stamp only the row of
+-- a queue it may INSERT into, never ahead of the clock.
+CREATE FUNCTION pgmq._notify_throttle_check() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pgmq_notify_throttle_check' LANGUAGE C;
+CREATE TRIGGER notify_throttle_check BEFORE UPDATE ON pgmq.notify_insert_throttle
+    FOR EACH ROW EXECUTE FUNCTION pgmq._notify_throttle_check();
+GRANT UPDATE (last_notified_at) ON pgmq.notify_insert_throttle TO PUBLIC;
+-- end of issue 11: security ---------------------------------------------------
+
 -- issue 12/13: partitioned queues ----------------------------------------------
 -- (src/partition.c; docs/partitioning.md)
 -- pgmq 1.13 signature: premake (children made ahead) is the 4th argument and the
@@ -12,21 +79,21 @@
 -- DEFAULT AS IDENTITY, as pgmq 1.13 makes them: new queues get it from the C
 -- code, and the q_ tables of queues partitioned before are changed here (the
 -- column, its sequence and its values stay as they are).
-DROP FUNCTION pgmq.create_partitioned(text, text, text);
-CREATE FUNCTION pgmq.create_partitioned(queue_name text,
-                                        partition_interval text DEFAULT '10000',
-                                        retention_interval text DEFAULT '100000',
-                                        premake integer DEFAULT 4)
+DROP FUNCTION pgmq.create_partitioned(pg_catalog.text, pg_catalog.text, pg_catalog.text);
+CREATE FUNCTION pgmq.create_partitioned(queue_name pg_catalog.text,
+                                        partition_interval pg_catalog.text DEFAULT '10000',
+                                        retention_interval pg_catalog.text DEFAULT '100000',
+                                        premake pg_catalog.int4 DEFAULT 4)
     RETURNS void
     AS 'MODULE_PATHNAME', 'pgmq_create_partitioned' LANGUAGE C VOLATILE;
 
 DO $$
 DECLARE
-    rel regclass;
+    tbl pg_catalog.name;
 BEGIN
-    -- tables found in the catalog (an OID, never a name pasted from a table)
-    FOR rel IN
-        SELECT c.oid::regclass
+    -- table names from the catalog, quoted with %I: never a name read from a table of ours
+    FOR tbl IN
+        SELECT c.relname
           FROM pg_catalog.pg_class c
           JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid
          WHERE c.relnamespace OPERATOR(pg_catalog.=) 'pgmq'::pg_catalog.regnamespace
@@ -35,6 +102,8 @@ BEGIN
            AND a.attname OPERATOR(pg_catalog.=) 'msg_id'
            AND a.attidentity OPERATOR(pg_catalog.=) 'a'
     LOOP
-        EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN msg_id SET GENERATED BY DEFAULT', rel);
+        EXECUTE pg_catalog.format('ALTER TABLE pgmq.%I ALTER COLUMN msg_id SET GENERATED BY DEFAULT',
+                                  tbl::pg_catalog.text);
     END LOOP;
 END $$;
+-- end of issue 12/13: partitioned queues ----------------------------------------

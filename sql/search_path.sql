@@ -54,6 +54,11 @@ CREATE OPERATOR public.- (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTIO
 CREATE FUNCTION public.evil_text_eq(text, text) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO public.hostile_log VALUES ('text = text'); RETURN true; END $$;
 CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.evil_text_eq);
+-- A type named text ahead of pg_catalog: on a hostile path an unqualified
+-- ::text cast is a cast to this domain, whose check logs.
+CREATE FUNCTION public.evil_text_check(pg_catalog.text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.hostile_log VALUES ('::text'); RETURN true; END $$;
+CREATE DOMAIN public.text AS pg_catalog.text CHECK (public.evil_text_check(VALUE));
 
 -- Tables named like pgmq's, in public and in pg_temp.
 CREATE TABLE public.meta (queue_name varchar, is_partitioned boolean, is_unlogged boolean,
@@ -109,13 +114,47 @@ BEGIN
           FROM pgmq.metrics_all() m WHERE m.queue_name OPERATOR(pg_catalog.=) q;
     INSERT INTO public.obs (run, step, message)
         SELECT q, '14 list_queues', jsonb_build_array(queue_name, is_partitioned, is_unlogged)
-          FROM pgmq.list_queues() l WHERE l.queue_name::text OPERATOR(pg_catalog.=) q;
+          FROM pgmq.list_queues() l WHERE l.queue_name::pg_catalog.text OPERATOR(pg_catalog.=) q;
     INSERT INTO public.obs (run, step, msg_id, read_ct, message)
         SELECT q, '15 read_with_poll', msg_id, read_ct, message FROM pgmq.read_with_poll(q, 600, 10, 1, 10);
     INSERT INTO public.obs (run, step, n) SELECT q, '16 purge_queue', pgmq.purge_queue(q);
     INSERT INTO public.obs (run, step, message) SELECT q, '17 format_table_name', to_jsonb(pgmq.format_table_name(q, 'q'));
     PERFORM pgmq.validate_queue_name(q);
     PERFORM pgmq.acquire_queue_lock(q);
+END $$;
+
+-- The second workload: dead-letter queues, fifo, notify and the loops over
+-- every queue (metrics_all, create_fifo_indexes_all), on a fresh pair of
+-- queues; what it observed goes to public.obs2.
+CREATE TABLE public.obs2 (run text, step text, msg_id bigint, read_ct int, message jsonb, n bigint);
+CREATE FUNCTION pg_temp.workload2(q pg_catalog.text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    dlq pg_catalog.text := q OPERATOR(pg_catalog.||) '_dlq';
+BEGIN
+    PERFORM pgmq.create(q);
+    PERFORM pgmq.create(dlq);
+    PERFORM pgmq.set_dead_letter_queue(q, dlq, 1);
+    PERFORM pgmq.enable_notify_insert(q, 0);
+    PERFORM pgmq.send(q, '{"k": "poison"}');
+    INSERT INTO public.obs2 (run, step, msg_id, read_ct)
+        SELECT q, '1 read', msg_id, read_ct FROM pgmq.read(q, 0, 1);
+    PERFORM pgmq.send(q, '{"k": "good"}');
+    INSERT INTO public.obs2 (run, step, msg_id, read_ct, message)
+        SELECT q, '2 read moves poison', msg_id, read_ct, message FROM pgmq.read(q, 0, 5);
+    PERFORM pgmq.create_fifo_indexes_all();
+    INSERT INTO public.obs2 (run, step, msg_id, read_ct, message)
+        SELECT q, '3 read_grouped', msg_id, read_ct, message FROM pgmq.read_grouped(q, 0, 5);
+    INSERT INTO public.obs2 (run, step, n)
+        SELECT q, '4 metrics_all dead_lettered', m.dead_lettered
+          FROM pgmq.metrics_all() m WHERE m.queue_name OPERATOR(pg_catalog.=) q;
+    INSERT INTO public.obs2 (run, step, n) SELECT q, '5 redrive', pgmq.redrive(dlq);
+    INSERT INTO public.obs2 (run, step, n)
+        SELECT q, '6 stamped', pg_catalog.count(*) FROM pgmq.list_notify_insert_throttles() t
+         WHERE t.queue_name OPERATOR(pg_catalog.=) q AND t.last_notified_at IS NOT NULL;
+    PERFORM pgmq.disable_notify_insert(q);
+    PERFORM pgmq.clear_dead_letter_queue(q);
+    PERFORM pgmq.drop_queue(dlq);
+    PERFORM pgmq.drop_queue(q);
 END $$;
 
 -- The plants work: unqualified SQL under a hostile path calls them.
@@ -140,6 +179,19 @@ SELECT count(*) FROM pgmq.send('sp_temp', '{"k": "again"}');
 SELECT message FROM pgmq.read('sp_temp', 0, 5, '{"k": "again"}');
 SELECT message FROM pgmq.pop('sp_temp');
 RESET search_path;
+
+-- The second workload, under each path (plans built under the hostile
+-- ones are used again by the next run: the queue names differ, the
+-- module-level plans do not).
+SELECT pg_temp.workload2('sp2_clean');
+SET search_path = public, pg_catalog;
+SELECT pg_temp.workload2('sp2_public');
+RESET search_path;
+SET search_path = pg_temp, public, pg_catalog;
+SELECT pg_temp.workload2('sp2_temp');
+RESET search_path;
+SELECT run, step, msg_id, read_ct, message, n FROM public.obs2
+ ORDER BY step COLLATE "C", run COLLATE "C", msg_id;
 
 -- No planted object was ever called.
 SELECT count(*) AS hostile_calls, string_agg(DISTINCT what, ', ') AS which FROM public.hostile_log;
@@ -192,6 +244,9 @@ DROP OPERATOR public.+ (integer, integer);
 DROP OPERATOR public.<= (timestamptz, timestamptz);
 DROP OPERATOR public.- (timestamptz, timestamptz);
 DROP OPERATOR public.= (text, text);
+DROP DOMAIN public.text;
+DROP FUNCTION public.evil_text_check(pg_catalog.text);
+DROP TABLE public.obs2;
 DROP FUNCTION public.now(), public.clock_timestamp(), public.unnest(jsonb[]), public.count(anyelement),
     public.pg_get_serial_sequence(text, text), public.pg_sequence_last_value(regclass),
     public.pg_advisory_xact_lock(bigint), public.evil_contains(jsonb, jsonb),

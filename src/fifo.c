@@ -620,30 +620,19 @@ pgmq_create_fifo_index(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* create_fifo_indexes_all: one queue */
+static void
+create_fifo_index_visit(PgmqQueue *q, void *arg)
+{
+	create_fifo_index(q);
+}
+
 /* pgmq.create_fifo_indexes_all() RETURNS void: create_fifo_index for every queue */
 Datum
 pgmq_create_fifo_indexes_all(PG_FUNCTION_ARGS)
 {
-	SPITupleTable *names;
-	uint64		n;
-	uint64		i;
-
 	pgmq_connect();
-	pgmq_run_sql("SELECT queue_name::text FROM pgmq.meta ORDER BY queue_name",
-				 SPI_OK_SELECT, 0, NULL, NULL, NULL);
-	names = SPI_tuptable;
-	n = SPI_processed;
-	for (i = 0; i < n; i++)
-	{
-		PgmqQueue	q;
-		char	   *name = SPI_getvalue(names->vals[i], names->tupdesc, 1);
-
-		if (name == NULL || strlen(name) >= NAMEDATALEN)
-			continue;
-		strcpy(q.name, name);
-		if (pgmq_open_named(&q, ShareLock, true))
-			create_fifo_index(&q);
-	}
+	pgmq_foreach_queue(ShareLock, create_fifo_index_visit, NULL);
 	pgmq_finish();
 	PG_RETURN_VOID();
 }

@@ -36,25 +36,34 @@ PG_FUNCTION_INFO_V1(pgmq_metrics_all);
 #define METRICS_NATTS_1_0 7
 #define METRICS_NATTS 8
 
+/*
+ * The identity sequence of the queue table is found from the table's OID
+ * ($3), never from its name: no name is ever put inside a string literal.
+ */
 #define METRICS_SQL(extra) \
 	"SELECT pg_catalog.count(*)," \
-	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.max(enqueued_at)))::int," \
-	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.min(enqueued_at)))::int," \
-	" COALESCE(pg_catalog.pg_sequence_last_value(" \
-	"   pg_catalog.pg_get_serial_sequence('%1$s', 'msg_id')::pg_catalog.regclass), 0)," \
+	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.max(enqueued_at)))::pg_catalog.int4," \
+	" (EXTRACT(epoch FROM pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.min(enqueued_at)))::pg_catalog.int4," \
+	" COALESCE((SELECT pg_catalog.pg_sequence_last_value(d.objid::pg_catalog.regclass)" \
+	"   FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a" \
+	"   ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid" \
+	"   WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass" \
+	"   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass" \
+	"   AND d.refobjid OPERATOR(pg_catalog.=) $3 AND a.attname OPERATOR(pg_catalog.=) 'msg_id'" \
+	"   AND d.deptype OPERATOR(pg_catalog.=) ANY ('{a,i}'::pg_catalog.\"char\"[]) LIMIT 1), 0)," \
 	" pg_catalog.now()," \
 	" pg_catalog.count(*) FILTER (WHERE vt OPERATOR(pg_catalog.<=) $1)" extra \
 	" FROM %1$s"
 
 static const PgmqPlanSpec metrics_spec = {
-	METRICS_SQL(""), 1, {TIMESTAMPTZOID}
+	METRICS_SQL(""), 3, {TIMESTAMPTZOID, TEXTOID, OIDOID}
 };
 
 /* 1.1: the same plus how many messages the queue ($2) has dead-lettered */
 static const PgmqPlanSpec metrics_1_1_spec = {
-	METRICS_SQL(", (SELECT COALESCE(pg_catalog.sum(c.moved), 0)::bigint"
+	METRICS_SQL(", (SELECT COALESCE(pg_catalog.sum(c.moved), 0)::pg_catalog.int8"
 				" FROM pgmq.dead_letter_counts c WHERE c.queue_name OPERATOR(pg_catalog.=) $2)"),
-	2, {TIMESTAMPTZOID, TEXTOID}
+	3, {TIMESTAMPTZOID, TEXTOID, OIDOID}
 };
 
 /* Check the installed pgmq.metrics_result: 7 or 8 columns. */
@@ -84,24 +93,33 @@ check_sequence_privilege(Oid relid)
 
 /*
  * Compute the metrics of open queue q into values/nulls (natts columns of
- * pgmq.metrics_result).  Connected to SPI; every value but the name is
- * pass-by-value, so they outlive SPI_finish().
+ * pgmq.metrics_result).  Connected to SPI; the values are copied out of
+ * SPI's memory (int8 and timestamptz are by reference on some platforms),
+ * so they outlive SPI_freetuptable() and SPI_finish().
  */
 static void
 queue_metrics(PgmqQueue *q, int natts, Datum *values, bool *nulls)
 {
-	Datum		args[2];
+	Datum		args[3];
+	TupleDesc	desc;
 	int			i;
 
 	check_sequence_privilege(q->qrelid);
 	args[0] = pgmq_seconds_from_now(0);
 	args[1] = CStringGetTextDatum(q->name);
+	args[2] = ObjectIdGetDatum(q->qrelid);
 	pgmq_run(q, natts == METRICS_NATTS ? &metrics_1_1_spec : &metrics_spec, args, NULL);
 	if (SPI_processed != 1)
 		elog(ERROR, "pgmq: metrics query returned " UINT64_FORMAT " rows", SPI_processed);
+	desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < natts - 1; i++)
-		values[i + 1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									  i + 1, &nulls[i + 1]);
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], desc, i + 1, &nulls[i + 1]);
+
+		values[i + 1] = nulls[i + 1] ? (Datum) 0 :
+			SPI_datumTransfer(d, att->attbyval, att->attlen);
+	}
 	nulls[0] = false;
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -126,40 +144,29 @@ pgmq_metrics(PG_FUNCTION_ARGS)
 													  values, nulls)));
 }
 
+/* metrics_all: one queue's row into the caller's tuplestore. */
+static void
+metrics_all_visit(PgmqQueue *q, void *arg)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
+	Datum		values[METRICS_NATTS];
+	bool		nulls[METRICS_NATTS];
+
+	if (RecoveryInProgress() &&
+		get_rel_persistence(q->qrelid) == RELPERSISTENCE_UNLOGGED)
+		return;					/* unreadable on a standby: skip */
+	queue_metrics(q, metrics_natts(rsinfo->setDesc), values, nulls);
+	values[0] = CStringGetTextDatum(q->name);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
 /* pgmq.metrics_all() RETURNS SETOF pgmq.metrics_result */
 Datum
 pgmq_metrics_all(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	SPITupleTable *names;
-	uint64		n;
-	uint64		i;
-
 	pgmq_init_srf(fcinfo);
 	pgmq_connect();
-	pgmq_run_sql("SELECT queue_name::text FROM pgmq.meta ORDER BY queue_name",
-				 SPI_OK_SELECT, 0, NULL, NULL, NULL);
-	names = SPI_tuptable;
-	n = SPI_processed;
-	for (i = 0; i < n; i++)
-	{
-		PgmqQueue	q;
-		Datum		values[METRICS_NATTS];
-		bool		nulls[METRICS_NATTS];
-		char	   *name = SPI_getvalue(names->vals[i], names->tupdesc, 1);
-
-		if (name == NULL || strlen(name) >= NAMEDATALEN)
-			continue;
-		strcpy(q.name, name);
-		if (!pgmq_open_named(&q, AccessShareLock, true))
-			continue;			/* a meta row without its table: skip */
-		if (RecoveryInProgress() &&
-			get_rel_persistence(q.qrelid) == RELPERSISTENCE_UNLOGGED)
-			continue;			/* unreadable on a standby: skip */
-		queue_metrics(&q, metrics_natts(rsinfo->setDesc), values, nulls);
-		values[0] = CStringGetTextDatum(q.name);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	pgmq_foreach_queue(AccessShareLock, metrics_all_visit, fcinfo->resultinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }

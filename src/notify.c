@@ -22,11 +22,16 @@
  *	  SELECT ... FOR UPDATE SKIP LOCKED, so while one transaction holds the
  *	  claim the others skip notifying (the holder's NOTIFY goes out when it
  *	  commits).  Notifications are a wake-up hint, at most one per interval.
- *	- The throttle row is read and written as the owner of
- *	  pgmq.notify_insert_throttle (as ri_triggers.c runs RI queries as the
- *	  table owner), so a role that may INSERT into a queue needs no privilege
- *	  on the throttle table; the SQL run is fixed, and the queue name comes
- *	  from the table the trigger fires on, never from an argument.
+ *	- The throttle row is read and written as the caller, the role whose
+ *	  INSERT fired the trigger: everyone has SELECT and UPDATE
+ *	  (last_notified_at) on pgmq.notify_insert_throttle, and the table's
+ *	  BEFORE UPDATE trigger (pgmq_notify_throttle_check) lets a role stamp
+ *	  only the row of a queue it may INSERT into, and never with a time
+ *	  ahead of the clock.  No identity switch: the trigger's code runs with
+ *	  exactly the rights of whoever sent.  The queue name comes from the
+ *	  table the trigger fires on, and passes the queue name rule.
+ *	- The three throttle statements are kept plans of the queue's
+ *	  plan-cache entry (plan_cache.c), like every per-queue statement.
  *	- Under REPEATABLE READ / SERIALIZABLE the throttle queries use the
  *	  latest snapshot, so a sender does not fail because another session
  *	  notified after its transaction began.
@@ -40,6 +45,7 @@
 #include "commands/async.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -53,6 +59,7 @@ PG_FUNCTION_INFO_V1(pgmq_enable_notify_insert);
 PG_FUNCTION_INFO_V1(pgmq_disable_notify_insert);
 PG_FUNCTION_INFO_V1(pgmq_update_notify_insert);
 PG_FUNCTION_INFO_V1(pgmq_notify_queue_listeners);
+PG_FUNCTION_INFO_V1(pgmq_notify_throttle_check);
 
 #define PGMQ_NOTIFY_TRIGGER "pgmq_notify_insert"
 #define PGMQ_THROTTLE_TABLE "notify_insert_throttle"
@@ -63,57 +70,34 @@ PG_FUNCTION_INFO_V1(pgmq_notify_queue_listeners);
 	" ($2 OPERATOR(pg_catalog.-) (throttle_interval_ms OPERATOR(pg_catalog.*)" \
 	" '1 millisecond'::pg_catalog.interval)))"
 
-/* Is notifying due?  No row: notifications are off for the queue. */
-static const char *const throttle_check_sql =
-"SELECT throttle_interval_ms OPERATOR(pg_catalog.=) 0, " THROTTLE_DUE
-" FROM pgmq.notify_insert_throttle WHERE queue_name OPERATOR(pg_catalog.=) $1";
+/*
+ * The throttle statements, kept per queue by plan_cache.c ($1 queue name,
+ * $2 now); they name no queue table, so %1$s does not appear.
+ */
+static const PgmqPlanSpec throttle_specs[3] = {
+	/* 0: is notifying due?  No row: notifications are off for the queue. */
+	{"SELECT throttle_interval_ms OPERATOR(pg_catalog.=) 0, " THROTTLE_DUE
+		" FROM pgmq.notify_insert_throttle WHERE queue_name OPERATOR(pg_catalog.=) $1",
+	2, {TEXTOID, TIMESTAMPTZOID}},
+	/* 1: take the right to notify for this interval, unless someone holds it */
+	{"SELECT 1 FROM pgmq.notify_insert_throttle"
+		" WHERE queue_name OPERATOR(pg_catalog.=) $1 AND " THROTTLE_DUE
+		" FOR UPDATE SKIP LOCKED",
+	2, {TEXTOID, TIMESTAMPTZOID}},
+	/* 2: stamp a claimed row */
+	{"UPDATE pgmq.notify_insert_throttle SET last_notified_at = $2"
+		" WHERE queue_name OPERATOR(pg_catalog.=) $1",
+	2, {TEXTOID, TIMESTAMPTZOID}},
+};
 
-/* Take the right to notify for this interval, unless someone holds it. */
-static const char *const throttle_claim_sql =
-"SELECT 1 FROM pgmq.notify_insert_throttle"
-" WHERE queue_name OPERATOR(pg_catalog.=) $1 AND " THROTTLE_DUE
-" FOR UPDATE SKIP LOCKED";
-
-/* Stamp a claimed row. */
-static const char *const throttle_stamp_sql =
-"UPDATE pgmq.notify_insert_throttle SET last_notified_at = $2"
-" WHERE queue_name OPERATOR(pg_catalog.=) $1";
-
-static SPIPlanPtr throttle_plans[3];
-
-/* Kept plan number i (0 check, 1 claim, 2 stamp), prepared on first use. */
-static SPIPlanPtr
-throttle_plan(int i)
-{
-	static const char *const sql[3] = {
-		throttle_check_sql, throttle_claim_sql, throttle_stamp_sql
-	};
-	Oid			types[2] = {TEXTOID, TIMESTAMPTZOID};
-	SPIPlanPtr	plan = throttle_plans[i];
-
-	if (plan != NULL && SPI_plan_is_valid(plan))
-		return plan;
-	if (plan != NULL)
-		SPI_freeplan(plan);
-	throttle_plans[i] = NULL;
-	plan = SPI_prepare(sql[i], 2, types);
-	if (plan == NULL)
-		elog(ERROR, "pgmq: SPI_prepare failed for \"%s\": %s",
-			 sql[i], SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "pgmq: SPI_keepplan failed");
-	throttle_plans[i] = plan;
-	return plan;
-}
-
-/* Run throttle plan i for queue name at now with snapshot snap; rows returned. */
+/* Run throttle statement i for queue q at now with snapshot snap; rows returned. */
 static uint64
-throttle_run(int i, Datum name, Datum now, Snapshot snap)
+throttle_run(PgmqQueue *q, int i, Datum name, Datum now, Snapshot snap)
 {
 	Datum		values[2] = {name, now};
 	int			rc;
 
-	rc = SPI_execute_snapshot(throttle_plan(i), values, NULL, snap,
+	rc = SPI_execute_snapshot(pgmq_plan(q, &throttle_specs[i]), values, NULL, snap,
 							  InvalidSnapshot, false, false, 0);
 	if (rc < 0)
 		elog(ERROR, "pgmq: throttle query failed: %s", SPI_result_code_string(rc));
@@ -132,41 +116,34 @@ first_row_bool(int col)
 }
 
 /*
- * Decide whether a send to queue name should notify now, claiming and
- * stamping the throttle row if so.  Runs as the caller; switches user itself.
+ * Decide whether a send to open queue q should notify now, claiming and
+ * stamping the throttle row if so.  Runs as the caller.
  */
 static bool
-throttle_allows(const char *name)
+throttle_allows(PgmqQueue *q)
 {
-	Oid			owner = pgmq_extension_table_owner(PGMQ_THROTTLE_TABLE);
-	Oid			save_userid;
-	int			save_sec_context;
 	Snapshot	snap = InvalidSnapshot;
 	Datum		dname;
 	Datum		now;
 	bool		notify = false;
 
-	if (!OidIsValid(owner))
-		return false;
-	dname = CStringGetTextDatum(name);
+	dname = CStringGetTextDatum(q->name);
 	now = TimestampTzGetDatum(GetCurrentTimestamp());
 
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 	pgmq_connect();
 	if (IsolationUsesXactSnapshot())
 	{
 		CommandCounterIncrement();
 		snap = GetLatestSnapshot();
 	}
-	if (throttle_run(0, dname, now, snap) > 0)
+	if (throttle_run(q, 0, dname, now, snap) > 0)
 	{
 		bool		unthrottled = first_row_bool(1);
 		bool		due = first_row_bool(2);
 
-		if (due && throttle_run(1, dname, now, snap) > 0)
+		if (due && throttle_run(q, 1, dname, now, snap) > 0)
 		{
-			(void) throttle_run(2, dname, now, snap);
+			(void) throttle_run(q, 2, dname, now, snap);
 			notify = true;
 		}
 		/* with no throttle every send notifies, holder of the row or not */
@@ -174,7 +151,6 @@ throttle_allows(const char *name)
 			notify = true;
 	}
 	pgmq_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return notify;
 }
 
@@ -190,6 +166,7 @@ pgmq_notify_queue_listeners(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;
 	const char *relname;
+	PgmqQueue	q;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -203,12 +180,16 @@ pgmq_notify_queue_listeners(PG_FUNCTION_ARGS)
 	rel = trigdata->tg_relation;
 	relname = RelationGetRelationName(rel);
 	if (RelationGetNamespace(rel) != pgmq_namespace_oid(false) ||
-		strncmp(relname, "q_", 2) != 0)
+		strncmp(relname, "q_", 2) != 0 ||
+		pgmq_name_check(relname + 2, strlen(relname + 2), q.name) != PGMQ_NAME_OK ||
+		strcmp(q.name, relname + 2) != 0 ||
+		!pgmq_open_named(&q, RowExclusiveLock, true) ||
+		q.qrelid != RelationGetRelid(rel))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("notify_queue_listeners must be a trigger on a queue table pgmq.q_<name>")));
 
-	if (throttle_allows(relname + 2))
+	if (throttle_allows(&q))
 	{
 		char		channel[NAMEDATALEN];
 
@@ -216,6 +197,63 @@ pgmq_notify_queue_listeners(PG_FUNCTION_ARGS)
 		Async_Notify(channel, "");
 	}
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * pgmq.notify_throttle_check() RETURNS trigger: BEFORE UPDATE FOR EACH ROW
+ * on pgmq.notify_insert_throttle.  A change of last_notified_at is allowed
+ * only to a role that may INSERT into the queue's table (the senders, whose
+ * sends stamp it), and never to a time ahead of the clock (which would
+ * silence the queue's notifications).
+ */
+Datum
+pgmq_notify_throttle_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	int			att;
+	bool		oldnull;
+	bool		newnull;
+	Datum		oldv;
+	Datum		newv;
+	Datum		name;
+	char		checked[NAMEDATALEN];
+	Oid			relid;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pgmq: notify_throttle_check must be a BEFORE UPDATE row trigger")));
+	desc = RelationGetDescr(td->tg_relation);
+	att = SPI_fnumber(desc, "last_notified_at");
+	if (att <= 0)
+		elog(ERROR, "pgmq: pgmq.notify_insert_throttle has no column last_notified_at");
+	oldv = heap_getattr(td->tg_trigtuple, att, desc, &oldnull);
+	newv = heap_getattr(td->tg_newtuple, att, desc, &newnull);
+	if (oldnull == newnull &&
+		(newnull || DatumGetTimestampTz(oldv) == DatumGetTimestampTz(newv)))
+		return PointerGetDatum(td->tg_newtuple);	/* not a stamp */
+
+	name = heap_getattr(td->tg_newtuple, 1, desc, &newnull);
+	if (newnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("queue_name cannot be NULL")));
+	pgmq_check_name(TextDatumGetCString(name), checked);
+	relid = pgmq_table_oid("q", checked);
+	if (!OidIsValid(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to stamp the notify throttle of queue \"%s\"", checked),
+				 errdetail("Only a role that may INSERT into pgmq.q_%s may stamp it.", checked)));
+	newv = heap_getattr(td->tg_newtuple, att, desc, &newnull);
+	if (!newnull && DatumGetTimestampTz(newv) > GetCurrentTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("last_notified_at of queue \"%s\" cannot be in the future", checked)));
+	return PointerGetDatum(td->tg_newtuple);
 }
 
 /* Whether q's table has the notify trigger (SPI connected). */

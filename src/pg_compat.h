@@ -24,4 +24,18 @@
 #define pgmq_proc_number(proc)		((int) (proc)->pgprocno)
 #endif
 
+/*
+ * pgmq_rel_ownercheck(relid, roleid): does roleid own relation relid (or is
+ * it a superuser)?  16 replaced pg_class_ownercheck with object_ownercheck.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "catalog/pg_class_d.h"
+#include "utils/acl.h"
+#define pgmq_rel_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
+#else
+#include "utils/acl.h"
+#define pgmq_rel_ownercheck(relid, roleid)	pg_class_ownercheck((relid), (roleid))
+#endif
+
 #endif							/* PGMQ_PG_COMPAT_H */

@@ -31,7 +31,7 @@ typedef struct PgmqPlanSpec
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[6];
+	Oid			argtypes[8];
 } PgmqPlanSpec;
 
 /*
@@ -92,6 +92,11 @@ extern char *pgmq_table_name(const char *prefix, const char *name);
 extern char *pgmq_qualified_table(const char *prefix, const char *name);
 extern Oid	pgmq_namespace_oid(bool missing_ok);
 extern Oid	pgmq_table_oid(const char *prefix, const char *name);
+
+/* queue_iter.c: names read back from tables, and the one loop over queues */
+typedef void (*PgmqQueueVisit) (PgmqQueue *q, void *arg);
+extern bool pgmq_name_from_table(const char *raw, const char *source, char *out);
+extern void pgmq_foreach_queue(LOCKMODE mode, PgmqQueueVisit visit, void *arg);
 
 /* plan_cache.c */
 extern void pgmq_plan_cache_init(void);
