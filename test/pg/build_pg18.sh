@@ -189,7 +189,8 @@ build18() {
 headers17() {
     local root="$CACHE/pg17-headers" stamp="$CACHE/pg17-headers/.pgmq-built"
     lock 17
-    if [[ -f "$stamp" && -x "$root/bin/pg_config" ]]; then
+    # "[layout N]" in the stamp: bumped when the unpacked tree is fixed up differently
+    if [[ -x "$root/bin/pg_config" ]] && grep -qF '[layout 2]' "$stamp" 2>/dev/null; then
         log "PostgreSQL 17 headers already unpacked: $(cat "$stamp") in $root"
         return
     fi
@@ -208,6 +209,17 @@ headers17() {
         die "postgresql-server-dev-17 / postgresql-client-17 did not unpack as expected"
     # Debian 13 builds with LLVM (clang-19, which Debian 12 lacks): compile without bitcode.
     sed -i 's/^with_llvm[[:space:]]*=.*/with_llvm\t= no/' "$global"
+    # pg_config.h describes Debian 13's glibc (2.41), which declares strlcpy and
+    # strlcat; this machine's may not (Debian 12's 2.36 does not).  Say so, so that
+    # port.h declares PostgreSQL's own, as on a 17 built here.
+    local fn FN
+    for fn in strlcpy strlcat; do
+        FN="$(echo "$fn" | tr a-z A-Z)"
+        if ! printf '#include <string.h>\nvoid *p = (void *) %s;\n' "$fn" |
+            gcc -D_GNU_SOURCE -Werror=implicit-function-declaration -x c -c -o /dev/null - 2>/dev/null; then
+            sed -i "s/^#define HAVE_DECL_$FN 1$/#define HAVE_DECL_$FN 0/" "$inc/17/server/pg_config.h"
+        fi
+    done
     local ver
     ver="$(sed -n 's/^#define PG_VERSION "\(.*\)"/\1/p' "$inc/17/server/pg_config.h")"
     # The real pg_config of the package answers from its compiled-in paths; this stand-in
@@ -242,7 +254,7 @@ for a in "\$@"; do
 done
 PGC
     chmod 755 "$root/bin/pg_config"
-    echo "PostgreSQL $ver headers (Debian 13 postgresql-server-dev-17)" >"$stamp"
+    echo "PostgreSQL $ver headers (Debian 13 postgresql-server-dev-17) [layout 2]" >"$stamp"
     chmod -R a+rX "$root"
     rm -rf "$work"
     log "PostgreSQL 17 headers ready: $root/bin/pg_config"
