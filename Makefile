@@ -14,7 +14,10 @@
 EXTENSION   = pgmq
 MODULE_big  = pgmq
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
-DATA        = $(sort $(wildcard sql/pgmq--*.sql))
+# sql/pgmq--1.11.0--1.13.1.sql is generated (see its .in prologue): listed
+# by name so that a clean tree installs it too.
+UPGRADE_1_11 = sql/pgmq--1.11.0--1.13.1.sql
+DATA        = $(sort $(wildcard sql/pgmq--*.sql) $(UPGRADE_1_11))
 PGFILEDESC  = "pgmq - message queue inside PostgreSQL"
 
 # Every sql/<test>.sql that is not an install or upgrade script is a regress test.
@@ -29,11 +32,31 @@ endif
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter
 PG_CPPFLAGS = -I$(srcdir)/src
 
-EXTRA_CLEAN = results output_iso tmp_check tmp_check_iso regression.diffs regression.out
+EXTRA_CLEAN = $(UPGRADE_1_11) results output_iso tmp_check tmp_check_iso regression.diffs regression.out
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+all: $(UPGRADE_1_11)
+
+# The in-place upgrade from the PL/pgSQL pgmq 1.11.0: the prologue, then the
+# install chain with the objects 1.11.0 already has left out and CREATE
+# FUNCTION turned into CREATE OR REPLACE FUNCTION, then the adoption of its
+# queue tables.  awk drops each statement that starts with one of those
+# CREATE TYPE / CREATE TABLE lines through the line that ends it (");").
+$(UPGRADE_1_11): $(UPGRADE_1_11).in sql/pgmq--1.0.sql sql/pgmq--1.0--1.1.sql sql/pgmq--1.1--1.13.1.sql
+	{ cat $<; \
+	  for f in sql/pgmq--1.0.sql sql/pgmq--1.0--1.1.sql sql/pgmq--1.1--1.13.1.sql; do \
+	    echo; echo "-- from $$f"; \
+	    awk '/^\\echo /{next} \
+	         /^SELECT pgmq\._adopt_queue_tables\(\);/{next} \
+	         /^CREATE (TYPE pgmq\.(message_record|queue_record|metrics_result)|TABLE pgmq\.(meta|topic_bindings|notify_insert_throttle)) /{skip=1} \
+	         skip{ if ($$0 ~ /^\);/) skip=0; next } \
+	         { sub(/^CREATE FUNCTION /, "CREATE OR REPLACE FUNCTION "); print }' $$f; \
+	  done; \
+	  echo; echo "-- last: adopt the queue tables of 1.11.0 (our read index; never extension members)"; \
+	  echo "SELECT pgmq._adopt_queue_tables();"; } > $@.tmp && mv $@.tmp $@
 
 .PHONY: test test-long demo bench bench-latency fuzz
 test:

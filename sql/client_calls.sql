@@ -33,7 +33,8 @@ SELECT p.oid::regprocedure AS function, a.name AS unexpected_argument_name
        'format_table_name', 'acquire_queue_lock', 'convert_archive_partitioned',
        'send', 'send_batch', 'read', 'read_with_poll', 'pop', 'set_vt', 'delete',
        'archive', 'read_grouped', 'read_grouped_with_poll', 'read_grouped_rr',
-       'read_grouped_rr_with_poll', 'create_fifo_index', 'bind_topic',
+       'read_grouped_rr_with_poll', 'read_grouped_head', 'read_grouped_head_with_poll',
+       'create_fifo_index', 'bind_topic',
        'unbind_topic', 'send_topic', 'send_batch_topic', 'test_routing',
        'list_topic_bindings', 'enable_notify_insert', 'disable_notify_insert',
        'update_notify_insert')
@@ -117,6 +118,11 @@ SELECT msg_id, read_ct, message
                            poll_interval_ms => 10, conditional => '{"b": 1}');
 SELECT msg_id, read_ct, message
   FROM pgmq.read_with_poll(queue_name => 'cc', vt => 30, qty => 1);
+-- read_grouped_head (pgmq 1.11.1) and its polling form (1.12.0): the messages
+-- above have no group header, so they are one group whose head is in flight
+SELECT count(*) FROM pgmq.read_grouped_head(queue_name => 'cc', vt => 30, qty => 5);
+SELECT count(*) FROM pgmq.read_grouped_head_with_poll(queue_name => 'cc', vt => 30, qty => 5,
+                                                      max_poll_seconds => 0, poll_interval_ms => 10);
 
 -- set_vt: all four shapes (ids 1 and 2 are in flight)
 SELECT msg_id, vt > clock_timestamp() AS hidden
@@ -201,7 +207,10 @@ SELECT stmt, pg_temp.resolve(stmt) AS resolves_to
     'SELECT * FROM pgmq.send($1, $2, $3)',
     'SELECT * FROM pgmq.send($1, $2, $3, $4)',
     'SELECT * FROM pgmq.send_batch($1, $2, $3)',
-    'SELECT * FROM pgmq.send_batch($1, $2, $3, $4)'
+    'SELECT * FROM pgmq.send_batch($1, $2, $3, $4)',
+    'SELECT * FROM pgmq.read_grouped_head($1, $2, $3)',
+    'SELECT * FROM pgmq.read_grouped_head_with_poll($1, $2, $3)',
+    'SELECT * FROM pgmq.read_grouped_head_with_poll($1, $2, $3, $4, $5)'
   ]) WITH ORDINALITY AS t(stmt, n) ORDER BY n;
 
 -- Named, untyped: the argument name alone picks msg_id or msg_ids and
@@ -219,7 +228,9 @@ SELECT stmt, pg_temp.resolve(stmt) AS resolves_to
     'SELECT * FROM pgmq.send(queue_name => $1, msg => $2, delay => $3)',
     'SELECT * FROM pgmq.set_vt(queue_name => $1, msg_id => $2, vt => $3)',
     'SELECT * FROM pgmq.set_vt(queue_name => $1, msg_id => $2, vt => $3::integer)',
-    'SELECT * FROM pgmq.set_vt(queue_name => $1, msg_ids => $2, vt => $3::timestamptz)'
+    'SELECT * FROM pgmq.set_vt(queue_name => $1, msg_ids => $2, vt => $3::timestamptz)',
+    'SELECT * FROM pgmq.read_grouped_head(queue_name => $1, vt => $2, qty => $3)',
+    'SELECT * FROM pgmq.read_grouped_head_with_poll(queue_name => $1, vt => $2, qty => $3, max_poll_seconds => $4, poll_interval_ms => $5)'
   ]) WITH ORDINALITY AS t(stmt, n) ORDER BY n;
 
 -- Prepared untyped statements run: values arrive as text, as from a driver.

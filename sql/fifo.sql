@@ -145,7 +145,7 @@ SELECT m.queue_name,
        EXISTS (SELECT 1 FROM pg_index i
                 WHERE i.indrelid = ('pgmq.' || quote_ident('q_' || m.queue_name))::regclass
                   AND i.indexrelid::regclass::text LIKE '%fifo_idx%') AS has_fifo_index
-  FROM pgmq.meta m WHERE m.queue_name IN ('fifo-q', 'fq', 'fq_noidx') ORDER BY 1;
+  FROM pgmq.meta m WHERE lower(m.queue_name) IN ('fifo-q', 'fq', 'fq_noidx') ORDER BY 1;
 
 -- errors: NULLs, bad numbers, unknown and invalid queues
 SELECT pg_temp.err(sql) FROM unnest(ARRAY[

@@ -141,8 +141,18 @@ SET client_min_messages = error;   -- no deprecation WARNINGs from drop_queue(te
 
 -- Every argument that names a queue, every bad name: a class-42 error
 -- (22004 for NULL; redrive's queue_name alone takes NULL, documented as
--- "back to the queue each message came from").  "unexpected" lists any
--- other outcome.
+-- "back to the queue each message came from"), or P0001 where pgmq 1.11
+-- raises for that name itself (over 47 characters, or $ ; -- '; and NULL
+-- or '' for bind_topic/unbind_topic), which clients catch.  "unexpected"
+-- lists any other outcome.
+CREATE FUNCTION pg_temp.refused(signature text, bad text, res text, null_means_default boolean)
+RETURNS boolean LANGUAGE sql AS $$
+    SELECT res ~ '^42'
+        OR (bad IS NULL AND (res ~ '^22004' OR null_means_default))
+        OR (res ~ '^P0001' AND (length(bad) > 47 OR bad ~ '\$|;|--|'''))
+        OR (res ~ '^P0001' AND coalesce(bad, '') = ''
+            AND signature IN ('pgmq.bind_topic(text,text)', 'pgmq.unbind_topic(text,text)'))
+$$;
 CREATE TEMP VIEW name_answers AS
 SELECT s.signature, a.name AS arg, b.name AS bad,
        pg_temp.err(pg_temp.call(s.fn, a.pos, quote_nullable(b.name))) AS res,
@@ -151,9 +161,9 @@ SELECT s.signature, a.name AS arg, b.name AS bad,
   JOIN pg_temp.api_args a ON a.fn = s.fn AND a.name IN ('queue_name', 'dead_letter_queue')
   CROSS JOIN bad_names b;
 SELECT signature, arg, count(*) AS tried,
-       count(*) FILTER (WHERE res ~ '^42' OR (bad IS NULL AND (res ~ '^22004' OR null_means_default))) AS refused,
+       count(*) FILTER (WHERE pg_temp.refused(signature, bad, res, null_means_default)) AS refused,
        coalesce(string_agg(format('%L => %s', bad, res), '; ')
-                FILTER (WHERE NOT (res ~ '^42' OR (bad IS NULL AND (res ~ '^22004' OR null_means_default)))), '') AS unexpected
+                FILTER (WHERE NOT pg_temp.refused(signature, bad, res, null_means_default)), '') AS unexpected
   FROM name_answers
  GROUP BY signature, arg ORDER BY signature, arg;
 

@@ -49,21 +49,21 @@ SELECT queue_name, throttle_interval_ms FROM pgmq.list_notify_insert_throttles()
 -- Throttle bookkeeping.  A send stamps last_notified_at when it notifies.
 -- With a one-hour interval the second send does not notify again (the stamp
 -- stays); with no interval every send stamps.
-SELECT last_notified_at IS NULL AS never_notified
-  FROM pgmq.list_notify_insert_throttles() WHERE queue_name = 'nt_mixed';
+SELECT last_notified_at = to_timestamp(0) AS never_notified
+  FROM pgmq.list_notify_insert_throttles() WHERE lower(queue_name) = 'nt_mixed';
 SELECT count(*) FROM pgmq.send('nt_mixed', '{"n": 1}');
 SELECT last_notified_at AS first_stamp
-  FROM pgmq.list_notify_insert_throttles() WHERE queue_name = 'nt_mixed' \gset
+  FROM pgmq.list_notify_insert_throttles() WHERE lower(queue_name) = 'nt_mixed' \gset
 SELECT :'first_stamp'::timestamptz <= clock_timestamp() AS stamped;
 SELECT count(*) FROM pgmq.send('nt_mixed', '{"n": 2}');
 SELECT count(*) FROM pgmq.send_batch('nt_mixed', ARRAY['{"n": 3}', '{"n": 4}']::jsonb[]);
 SELECT last_notified_at = :'first_stamp' AS throttled_no_new_stamp
-  FROM pgmq.list_notify_insert_throttles() WHERE queue_name = 'nt_mixed';
+  FROM pgmq.list_notify_insert_throttles() WHERE lower(queue_name) = 'nt_mixed';
 -- a shorter interval lets the next send notify again
 SELECT pgmq.update_notify_insert('nt_mixed', 0);
 SELECT count(*) FROM pgmq.send('nt_mixed', '{"n": 5}');
 SELECT last_notified_at > :'first_stamp' AS stamped_again
-  FROM pgmq.list_notify_insert_throttles() WHERE queue_name = 'nt_mixed';
+  FROM pgmq.list_notify_insert_throttles() WHERE lower(queue_name) = 'nt_mixed';
 
 -- a rolled-back send leaves no stamp (and its NOTIFY is discarded too)
 SELECT count(*) FROM pgmq.send('nt_plain', '{}');

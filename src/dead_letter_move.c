@@ -114,7 +114,7 @@ count_moves(const char *name, int n)
 	values[1] = Int32GetDatum((int32) pgmq_my_proc_number());
 	values[2] = Int64GetDatum((int64) n);
 	pgmq_run_sql("INSERT INTO pgmq.dead_letter_counts AS c (queue_name, slot, moved)"
-				 " VALUES ($1, $2, $3) ON CONFLICT (queue_name, slot)"
+				 " VALUES (" PGMQ_META_NAME("$1") ", $2, $3) ON CONFLICT (queue_name, slot)"
 				 " DO UPDATE SET moved = c.moved OPERATOR(pg_catalog.+) EXCLUDED.moved",
 				 SPI_OK_INSERT, 3, types, values, NULL);
 }

@@ -47,7 +47,7 @@ load_policy(PgmqQueue *q, PgmqQueueState *st)
 		values[0] = CStringGetTextDatum(q->name);
 		pgmq_run_sql("SELECT dead_letter_queue::pg_catalog.text, max_read_ct"
 					 " FROM pgmq.dead_letter_policy"
-					 " WHERE queue_name OPERATOR(pg_catalog.=) $1",
+					 " WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 					 SPI_OK_SELECT, 1, types, values, NULL);
 		if (SPI_processed == 1)
 		{
@@ -137,7 +137,8 @@ pgmq_set_dead_letter_queue(PG_FUNCTION_ARGS)
 	pgmq_connect();
 	/* the row trigger invalidates q's cached policy in every backend */
 	pgmq_run_sql("INSERT INTO pgmq.dead_letter_policy AS p (queue_name, dead_letter_queue, max_read_ct)"
-				 " VALUES ($1, $2, $3) ON CONFLICT (queue_name) DO UPDATE"
+				 " VALUES (" PGMQ_META_NAME("$1") ", " PGMQ_META_NAME("$2") ", $3)"
+				 " ON CONFLICT (queue_name) DO UPDATE"
 				 " SET dead_letter_queue = EXCLUDED.dead_letter_queue,"
 				 " max_read_ct = EXCLUDED.max_read_ct",
 				 SPI_OK_INSERT, 3, types, values, NULL);
@@ -159,7 +160,8 @@ pgmq_clear_dead_letter_queue(PG_FUNCTION_ARGS)
 	(void) pgmq_open_named(&q, AccessShareLock, false);
 	values[0] = CStringGetTextDatum(q.name);
 	pgmq_connect();
-	pgmq_run_sql("DELETE FROM pgmq.dead_letter_policy WHERE queue_name OPERATOR(pg_catalog.=) $1",
+	pgmq_run_sql("DELETE FROM pgmq.dead_letter_policy WHERE queue_name OPERATOR(pg_catalog.=) "
+				 PGMQ_META_NAME("$1"),
 				 SPI_OK_DELETE, 1, types, values, NULL);
 	found = SPI_processed > 0;
 	pgmq_finish();

@@ -407,10 +407,11 @@ choose_grouped(FifoRead *fr)
 
 /*
  * read_grouped_rr: lock up to qty available groups at once (oldest first),
- * then take the first message of each, the second of each, ...
+ * then take the first message of each, the second of each, ... up to the
+ * max_rank-th of each (read_grouped_head: 1, see fifo_head.c).
  */
 static void
-choose_rr(FifoRead *fr)
+choose_rr(FifoRead *fr, int max_rank)
 {
 	FifoGroup **gs;
 	int			n = lock_heads(fr, fr->qty, 0);
@@ -423,9 +424,9 @@ choose_rr(FifoRead *fr)
 	gs = palloc(sizeof(FifoGroup *) * n);
 	for (i = 0; i < n; i++)
 		gs[i] = &fr->groups[i];
-	window = (fr->qty + n - 1) / n;
+	window = Min((fr->qty + n - 1) / n, max_rank);
 	walk_groups(fr, gs, n, window);
-	for (rank = 0; fr->npicked < fr->qty; rank++)
+	for (rank = 0; rank < max_rank && fr->npicked < fr->qty; rank++)
 	{
 		bool		progress = false;
 
@@ -487,7 +488,8 @@ take_picked(FifoRead *fr, FunctionCallInfo fcinfo)
 
 /* One grouped read attempt on open queue q, connected to SPI. */
 static uint64
-read_grouped_once(FunctionCallInfo fcinfo, PgmqQueue *q, const FifoArgs *fa, bool rr)
+read_grouped_once(FunctionCallInfo fcinfo, PgmqQueue *q, const FifoArgs *fa,
+				  PgmqFifoMode mode)
 {
 	FifoRead	fr;
 	PgmqDeadLetter dl;
@@ -508,10 +510,10 @@ read_grouped_once(FunctionCallInfo fcinfo, PgmqQueue *q, const FifoArgs *fa, boo
 	find_heads(&fr);
 	if (fr.ncand == 0)
 		return 0;
-	if (rr)
-		choose_rr(&fr);
-	else
+	if (mode == PGMQ_FIFO_GROUPED)
 		choose_grouped(&fr);
+	else
+		choose_rr(&fr, mode == PGMQ_FIFO_HEAD ? 1 : PG_INT32_MAX);
 	move_poison(&fr);
 	return take_picked(&fr, fcinfo);
 }
@@ -536,10 +538,11 @@ fifo_args(FunctionCallInfo fcinfo, bool poll, FifoArgs *fa)
 
 /*
  * Run a grouped read: once, or (polling forms) again after each wait until
- * something was read or the deadline passed.
+ * something was read or the deadline passed.  Also the body of fifo_head.c's
+ * entry points.
  */
-static Datum
-read_grouped(FunctionCallInfo fcinfo, bool poll, bool rr)
+Datum
+pgmq_fifo_read(FunctionCallInfo fcinfo, bool poll, PgmqFifoMode mode)
 {
 	PgmqQueue	q;
 	FifoArgs	fa;
@@ -548,7 +551,7 @@ read_grouped(FunctionCallInfo fcinfo, bool poll, bool rr)
 	fifo_args(fcinfo, poll, &fa);
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	pgmq_connect();
-	while (read_grouped_once(fcinfo, &q, &fa, rr) == 0 && poll &&
+	while (read_grouped_once(fcinfo, &q, &fa, mode) == 0 && poll &&
 		   GetCurrentTimestamp() < fa.deadline)
 		pgmq_wait_for_messages(&q, fa.deadline, fa.poll_interval_ms);
 	pgmq_finish();
@@ -559,7 +562,7 @@ read_grouped(FunctionCallInfo fcinfo, bool poll, bool rr)
 Datum
 pgmq_read_grouped(PG_FUNCTION_ARGS)
 {
-	return read_grouped(fcinfo, false, false);
+	return pgmq_fifo_read(fcinfo, false, PGMQ_FIFO_GROUPED);
 }
 
 /*
@@ -569,14 +572,14 @@ pgmq_read_grouped(PG_FUNCTION_ARGS)
 Datum
 pgmq_read_grouped_with_poll(PG_FUNCTION_ARGS)
 {
-	return read_grouped(fcinfo, true, false);
+	return pgmq_fifo_read(fcinfo, true, PGMQ_FIFO_GROUPED);
 }
 
 /* pgmq.read_grouped_rr(queue_name text, vt integer, qty integer) */
 Datum
 pgmq_read_grouped_rr(PG_FUNCTION_ARGS)
 {
-	return read_grouped(fcinfo, false, true);
+	return pgmq_fifo_read(fcinfo, false, PGMQ_FIFO_RR);
 }
 
 /*
@@ -586,7 +589,7 @@ pgmq_read_grouped_rr(PG_FUNCTION_ARGS)
 Datum
 pgmq_read_grouped_rr_with_poll(PG_FUNCTION_ARGS)
 {
-	return read_grouped(fcinfo, true, true);
+	return pgmq_fifo_read(fcinfo, true, PGMQ_FIFO_RR);
 }
 
 /*

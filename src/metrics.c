@@ -11,9 +11,13 @@
  * it up to PostgreSQL 17 but returns NULL from 18 on, which would make
  * total_messages a silent 0.
  *
- * pgmq.metrics_result has 7 columns at version 1.0 and 8 from 1.1 on (the
- * 8th, dead_lettered, sums pgmq.dead_letter_counts); the library fills
- * whichever the installed type has, so it serves both versions.
+ * pgmq.metrics_result has 7 columns at version 1.0, 8 at 1.1 (the 8th,
+ * dead_lettered, sums pgmq.dead_letter_counts) and 9 from 1.13.1 on:
+ * default_partition_length (pgmq API 1.13.0) is 8th and dead_lettered 9th.
+ * default_partition_length is the planner's estimate (pg_class.reltuples) of
+ * the rows in the default partitions of q_ and a_, NULL for a queue without
+ * one (plain queues).  The library fills whichever shape is installed.
+ * queue_name is the name pgmq.meta keeps (the case of the create call).
  */
 #include "postgres.h"
 
@@ -34,7 +38,8 @@ PG_FUNCTION_INFO_V1(pgmq_metrics);
 PG_FUNCTION_INFO_V1(pgmq_metrics_all);
 
 #define METRICS_NATTS_1_0 7
-#define METRICS_NATTS 8
+#define METRICS_NATTS_1_1 8
+#define METRICS_NATTS 9
 
 /*
  * The identity sequence of the queue table is found from the table's OID
@@ -66,14 +71,65 @@ static const PgmqPlanSpec metrics_1_1_spec = {
 	3, {TIMESTAMPTZOID, TEXTOID, OIDOID}
 };
 
-/* Check the installed pgmq.metrics_result: 7 or 8 columns. */
+/*
+ * 1.13.1: the same plus the rows in the default partitions of q_ ($3) and a_
+ * ($4), then dead_lettered (rows of the queue as pgmq.meta spells it), then
+ * that spelling of the name.
+ */
+static const PgmqPlanSpec metrics_1_13_spec = {
+	METRICS_SQL(", (SELECT pg_catalog.sum(GREATEST(c.reltuples, 0))::pg_catalog.int8"
+				" FROM pg_catalog.pg_partitioned_table p"
+				" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.partdefid"
+				" WHERE p.partrelid OPERATOR(pg_catalog.=) ANY (ARRAY[$3, $4]))"
+				", (SELECT COALESCE(pg_catalog.sum(c.moved), 0)::pg_catalog.int8"
+				" FROM pgmq.dead_letter_counts c WHERE c.queue_name OPERATOR(pg_catalog.=) "
+				PGMQ_META_NAME("$2") ")"
+				", " PGMQ_META_NAME("$2") "::pg_catalog.text"),
+	4, {TIMESTAMPTZOID, TEXTOID, OIDOID, OIDOID}
+};
+
+/*
+ * Check the installed pgmq.metrics_result: 7, 8 or 9 columns, not counting
+ * dropped ones (1.13.1 dropped dead_lettered and added it back last).
+ */
 static int
 metrics_natts(TupleDesc tupdesc)
 {
-	if (tupdesc->natts != METRICS_NATTS_1_0 && tupdesc->natts != METRICS_NATTS)
-		elog(ERROR, "pgmq: pgmq.metrics_result has %d columns, expected %d or %d",
-			 tupdesc->natts, METRICS_NATTS_1_0, METRICS_NATTS);
-	return tupdesc->natts;
+	int			live = 0;
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+		if (!TupleDescAttr(tupdesc, i)->attisdropped)
+			live++;
+	if (live != METRICS_NATTS_1_0 && live != METRICS_NATTS_1_1 && live != METRICS_NATTS)
+		elog(ERROR, "pgmq: pgmq.metrics_result has %d columns, expected %d, %d or %d",
+			 live, METRICS_NATTS_1_0, METRICS_NATTS_1_1, METRICS_NATTS);
+	return live;
+}
+
+/*
+ * Spread the natts column values of a result row over tupdesc's attributes,
+ * leaving its dropped attributes NULL; into values/nulls of tupdesc->natts.
+ */
+static void
+metrics_place(TupleDesc tupdesc, const Datum *cols, const bool *colnulls,
+			  Datum *values, bool *nulls)
+{
+	int			i;
+	int			c = 0;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		if (TupleDescAttr(tupdesc, i)->attisdropped)
+		{
+			values[i] = (Datum) 0;
+			nulls[i] = true;
+			continue;
+		}
+		values[i] = cols[c];
+		nulls[i] = colnulls[c];
+		c++;
+	}
 }
 
 /* The caller may read the last value of queue table relid's msg_id sequence. */
@@ -93,22 +149,27 @@ check_sequence_privilege(Oid relid)
 
 /*
  * Compute the metrics of open queue q into values/nulls (natts columns of
- * pgmq.metrics_result).  Connected to SPI; the values are copied out of
- * SPI's memory (int8 and timestamptz are by reference on some platforms),
- * so they outlive SPI_freetuptable() and SPI_finish().
+ * pgmq.metrics_result) but the name, which goes to name_out (NAMEDATALEN
+ * bytes) for the caller to put in values[0].  Connected to SPI; the values
+ * are copied out of SPI's memory (int8 and timestamptz are by reference on
+ * some platforms), so they outlive SPI_freetuptable() and SPI_finish().
  */
 static void
-queue_metrics(PgmqQueue *q, int natts, Datum *values, bool *nulls)
+queue_metrics(PgmqQueue *q, int natts, Datum *values, bool *nulls, char *name_out)
 {
-	Datum		args[3];
+	Datum		args[4];
 	TupleDesc	desc;
 	int			i;
+	char	   *name = NULL;
 
 	check_sequence_privilege(q->qrelid);
 	args[0] = pgmq_seconds_from_now(0);
 	args[1] = CStringGetTextDatum(q->name);
 	args[2] = ObjectIdGetDatum(q->qrelid);
-	pgmq_run(q, natts == METRICS_NATTS ? &metrics_1_1_spec : &metrics_spec, args, NULL);
+	args[3] = ObjectIdGetDatum(pgmq_table_oid("a", q->name));
+	pgmq_run(q, natts == METRICS_NATTS ? &metrics_1_13_spec :
+			 natts == METRICS_NATTS_1_1 ? &metrics_1_1_spec : &metrics_spec,
+			 args, NULL);
 	if (SPI_processed != 1)
 		elog(ERROR, "pgmq: metrics query returned " UINT64_FORMAT " rows", SPI_processed);
 	desc = SPI_tuptable->tupdesc;
@@ -120,6 +181,9 @@ queue_metrics(PgmqQueue *q, int natts, Datum *values, bool *nulls)
 		values[i + 1] = nulls[i + 1] ? (Datum) 0 :
 			SPI_datumTransfer(d, att->attbyval, att->attlen);
 	}
+	if (natts == METRICS_NATTS)
+		name = SPI_getvalue(SPI_tuptable->vals[0], desc, natts);
+	strlcpy(name_out, name != NULL ? name : q->name, NAMEDATALEN);
 	nulls[0] = false;
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -130,16 +194,22 @@ pgmq_metrics(PG_FUNCTION_ARGS)
 {
 	PgmqQueue	q;
 	TupleDesc	tupdesc;
-	Datum		values[METRICS_NATTS];
-	bool		nulls[METRICS_NATTS];
+	Datum		cols[METRICS_NATTS];
+	bool		colnulls[METRICS_NATTS];
+	Datum	   *values;
+	bool	   *nulls;
+	char		name[NAMEDATALEN];
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "pgmq: metrics must return a row type");
 	pgmq_open_queue(fcinfo, 0, AccessShareLock, &q);
 	pgmq_connect();
-	queue_metrics(&q, metrics_natts(tupdesc), values, nulls);
+	queue_metrics(&q, metrics_natts(tupdesc), cols, colnulls, name);
 	pgmq_finish();
-	values[0] = CStringGetTextDatum(q.name);
+	cols[0] = CStringGetTextDatum(name);
+	values = palloc(sizeof(Datum) * tupdesc->natts);
+	nulls = palloc(sizeof(bool) * tupdesc->natts);
+	metrics_place(tupdesc, cols, colnulls, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }
@@ -149,14 +219,21 @@ static void
 metrics_all_visit(PgmqQueue *q, void *arg)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
-	Datum		values[METRICS_NATTS];
-	bool		nulls[METRICS_NATTS];
+	TupleDesc	desc = rsinfo->setDesc;
+	Datum		cols[METRICS_NATTS];
+	bool		colnulls[METRICS_NATTS];
+	Datum	   *values;
+	bool	   *nulls;
+	char		shown[NAMEDATALEN];
 
 	if (RecoveryInProgress() &&
 		get_rel_persistence(q->qrelid) == RELPERSISTENCE_UNLOGGED)
 		return;					/* unreadable on a standby: skip */
-	queue_metrics(q, metrics_natts(rsinfo->setDesc), values, nulls);
-	values[0] = CStringGetTextDatum(q->name);
+	queue_metrics(q, metrics_natts(desc), cols, colnulls, shown);
+	cols[0] = CStringGetTextDatum(shown);
+	values = palloc(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	metrics_place(desc, cols, colnulls, values, nulls);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 

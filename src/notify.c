@@ -12,7 +12,10 @@
  * When an INSERT statement into a notifying queue ends, the trigger decides
  * whether the throttle interval has passed since last_notified_at and, if
  * so, claims the throttle row, stamps it and queues a NOTIFY on channel
- * "pgmq.q_<name>.INSERT" with an empty payload.  NOTIFY is transactional:
+ * "pgmq.q_<name>.INSERT" with an empty payload, <name> spelled as pgmq.meta
+ * keeps it (the case of the create call), as the PL/pgSQL pgmq 1.13.1 does.
+ * The throttle row carries that spelling too (its foreign key); it is found
+ * from the lower-cased name through PGMQ_META_NAME.  NOTIFY is transactional:
  * listeners hear it when the sending transaction commits, never when it
  * rolls back (and the stamp rolls back with it).  Several sends in one
  * transaction give one notification (PostgreSQL folds identical ones).
@@ -71,22 +74,27 @@ PG_FUNCTION_INFO_V1(pgmq_notify_throttle_check);
 	" '1 millisecond'::pg_catalog.interval)))"
 
 /*
- * The throttle statements, kept per queue by plan_cache.c ($1 queue name,
- * $2 now); they name no queue table, so %1$s does not appear.
+ * The throttle statements, kept per queue by plan_cache.c ($1 lower-cased
+ * queue name, $2 now); they name no queue table, so %1$s does not appear.
  */
 static const PgmqPlanSpec throttle_specs[3] = {
-	/* 0: is notifying due?  No row: notifications are off for the queue. */
+	/*
+	 * 0: is notifying due?  No row: notifications are off for the queue.
+	 * The third column is the name as pgmq.meta spells it, for the channel.
+	 */
 	{"SELECT throttle_interval_ms OPERATOR(pg_catalog.=) 0, " THROTTLE_DUE
-		" FROM pgmq.notify_insert_throttle WHERE queue_name OPERATOR(pg_catalog.=) $1",
+		", queue_name::pg_catalog.text"
+		" FROM pgmq.notify_insert_throttle WHERE queue_name OPERATOR(pg_catalog.=) "
+		PGMQ_META_NAME("$1"),
 	2, {TEXTOID, TIMESTAMPTZOID}},
 	/* 1: take the right to notify for this interval, unless someone holds it */
 	{"SELECT 1 FROM pgmq.notify_insert_throttle"
-		" WHERE queue_name OPERATOR(pg_catalog.=) $1 AND " THROTTLE_DUE
+		" WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1") " AND " THROTTLE_DUE
 		" FOR UPDATE SKIP LOCKED",
 	2, {TEXTOID, TIMESTAMPTZOID}},
 	/* 2: stamp a claimed row */
 	{"UPDATE pgmq.notify_insert_throttle SET last_notified_at = $2"
-		" WHERE queue_name OPERATOR(pg_catalog.=) $1",
+		" WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 	2, {TEXTOID, TIMESTAMPTZOID}},
 };
 
@@ -117,10 +125,11 @@ first_row_bool(int col)
 
 /*
  * Decide whether a send to open queue q should notify now, claiming and
- * stamping the throttle row if so.  Runs as the caller.
+ * stamping the throttle row if so; if it should, write the name as
+ * pgmq.meta spells it to shown (NAMEDATALEN bytes).  Runs as the caller.
  */
 static bool
-throttle_allows(PgmqQueue *q)
+throttle_allows(PgmqQueue *q, char *shown)
 {
 	Snapshot	snap = InvalidSnapshot;
 	Datum		dname;
@@ -140,6 +149,9 @@ throttle_allows(PgmqQueue *q)
 	{
 		bool		unthrottled = first_row_bool(1);
 		bool		due = first_row_bool(2);
+		char	   *stored = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+
+		strlcpy(shown, stored != NULL ? stored : q->name, NAMEDATALEN);
 
 		if (due && throttle_run(q, 1, dname, now, snap) > 0)
 		{
@@ -167,6 +179,7 @@ pgmq_notify_queue_listeners(PG_FUNCTION_ARGS)
 	Relation	rel;
 	const char *relname;
 	PgmqQueue	q;
+	char		shown[NAMEDATALEN];
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -189,11 +202,12 @@ pgmq_notify_queue_listeners(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("notify_queue_listeners must be a trigger on a queue table pgmq.q_<name>")));
 
-	if (throttle_allows(&q))
+	if (throttle_allows(&q, shown))
 	{
 		char		channel[NAMEDATALEN];
 
-		snprintf(channel, sizeof(channel), "pgmq.%s.INSERT", relname);
+		/* as the PL/pgSQL pgmq 1.13.1: the name as pgmq.meta spells it */
+		snprintf(channel, sizeof(channel), "pgmq.q_%s.INSERT", shown);
 		Async_Notify(channel, "");
 	}
 	return PointerGetDatum(NULL);
@@ -270,10 +284,15 @@ has_notify_trigger(PgmqQueue *q)
 	return SPI_processed > 0;
 }
 
-/* The throttle_interval_ms argument: not NULL, not negative. */
+/* The throttle_interval_ms argument: not NULL, not negative (P0001, as pgmq 1.11). */
 static int32
 throttle_arg(FunctionCallInfo fcinfo, int argno)
 {
+	if (!PG_ARGISNULL(argno) && PG_GETARG_INT32(argno) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_RAISE_EXCEPTION),
+				 errmsg("throttle_interval_ms must be non-negative, got: %d",
+						PG_GETARG_INT32(argno))));
 	return pgmq_nonneg_int_arg(fcinfo, argno, "throttle_interval_ms");
 }
 
@@ -289,14 +308,18 @@ pgmq_enable_notify_insert(PG_FUNCTION_ARGS)
 	Oid			types[2] = {TEXTOID, INT4OID};
 	Datum		values[2];
 
-	pgmq_open_queue(fcinfo, 0, ShareRowExclusiveLock, &q);
+	pgmq_open_queue_checked(fcinfo, 0, ShareRowExclusiveLock, &q);
 	interval = throttle_arg(fcinfo, 1);
 	values[0] = CStringGetTextDatum(q.name);
 	values[1] = Int32GetDatum(interval);
 	pgmq_connect();
-	pgmq_run_sql("INSERT INTO pgmq.notify_insert_throttle (queue_name, throttle_interval_ms)"
-				 " VALUES ($1, $2) ON CONFLICT (queue_name)"
-				 " DO UPDATE SET throttle_interval_ms = EXCLUDED.throttle_interval_ms",
+	/* as in 1.11, (re-)enabling starts last_notified_at at the epoch */
+	pgmq_run_sql("INSERT INTO pgmq.notify_insert_throttle"
+				 " (queue_name, throttle_interval_ms, last_notified_at)"
+				 " VALUES (" PGMQ_META_NAME("$1") ", $2, pg_catalog.to_timestamp(0))"
+				 " ON CONFLICT (queue_name)"
+				 " DO UPDATE SET throttle_interval_ms = EXCLUDED.throttle_interval_ms,"
+				 " last_notified_at = EXCLUDED.last_notified_at",
 				 SPI_OK_INSERT, 2, types, values, NULL);
 	if (!has_notify_trigger(&q))
 		pgmq_run_sql(psprintf("CREATE TRIGGER " PGMQ_NOTIFY_TRIGGER
@@ -324,7 +347,7 @@ pgmq_disable_notify_insert(PG_FUNCTION_ARGS)
 							  pgmq_qualified_table("q", q.name)),
 					 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
 	pgmq_run_sql("DELETE FROM pgmq.notify_insert_throttle"
-				 " WHERE queue_name OPERATOR(pg_catalog.=) $1",
+				 " WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 				 SPI_OK_DELETE, 1, types, values, NULL);
 	pgmq_finish();
 	PG_RETURN_VOID();
@@ -343,19 +366,21 @@ pgmq_update_notify_insert(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	uint64		n;
 
-	pgmq_open_queue(fcinfo, 0, AccessShareLock, &q);
+	pgmq_open_queue_checked(fcinfo, 0, AccessShareLock, &q);
 	interval = throttle_arg(fcinfo, 1);
 	values[0] = CStringGetTextDatum(q.name);
 	values[1] = Int32GetDatum(interval);
 	pgmq_connect();
-	pgmq_run_sql("UPDATE pgmq.notify_insert_throttle SET throttle_interval_ms = $2"
-				 " WHERE queue_name OPERATOR(pg_catalog.=) $1",
+	/* as in 1.11, a new interval starts last_notified_at at the epoch */
+	pgmq_run_sql("UPDATE pgmq.notify_insert_throttle SET throttle_interval_ms = $2,"
+				 " last_notified_at = pg_catalog.to_timestamp(0)"
+				 " WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 				 SPI_OK_UPDATE, 2, types, values, NULL);
 	n = SPI_processed;
 	pgmq_finish();
 	if (n == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 				 errmsg("insert notifications are not enabled for queue \"%s\"", q.name),
 				 errhint("Call pgmq.enable_notify_insert first.")));
 	PG_RETURN_VOID();

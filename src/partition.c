@@ -269,7 +269,7 @@ require_partman(Partman *pm)
 {
 	if (!find_partman(pm))
 		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 				 errmsg("pg_partman is required for partitioned queues"),
 				 errhint("Install the pg_partman package and run CREATE EXTENSION pg_partman in this database first.")));
 }
@@ -430,12 +430,13 @@ Datum
 pgmq_create_partitioned(PG_FUNCTION_ARGS)
 {
 	char		name[NAMEDATALEN];
+	char		as_given[NAMEDATALEN];
 	PartSpec	ps;
 	Partman		pm;
 	Oid			qrel;
 	int32		premake;
 
-	pgmq_name_arg(fcinfo, 0, name);
+	pgmq_name_arg_as_given(fcinfo, 0, name, as_given);
 	part_spec_args(fcinfo, 1, 2, &ps);
 	/* the three-argument SQL declaration of 1.1 may still point here */
 	premake = PG_NARGS() > 3 ? premake_arg(fcinfo, 3, "premake") : 4;
@@ -460,7 +461,7 @@ pgmq_create_partitioned(PG_FUNCTION_ARGS)
 		create_parent_table("a", name, &ps);
 		partman_manage(&pm, "a", name, &ps, premake, NULL);
 	}
-	insert_partitioned_meta(name);
+	insert_partitioned_meta(as_given);	/* pgmq.meta keeps the case given */
 	pgmq_finish();
 	PG_RETURN_VOID();
 }

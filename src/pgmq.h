@@ -85,9 +85,24 @@ typedef struct PgmqQueue
 	struct PgmqCacheEntry *entry;
 } PgmqQueue;
 
+/*
+ * SQL: the name pgmq.meta keeps (the case of the create call) for the queue
+ * whose lower-cased name is the SQL expression p; NULL when there is none.
+ * The expression is the one unique index pgmq.meta_queue_name_lower_key is
+ * built on, so the lookup is one index probe (queue_name.c).
+ */
+#define PGMQ_META_NAME(p) \
+	"(SELECT pgmq_m.queue_name FROM pgmq.meta pgmq_m WHERE" \
+	" pg_catalog.lower(pgmq_m.queue_name::pg_catalog.text COLLATE pg_catalog.\"C\")" \
+	" OPERATOR(pg_catalog.=) " p ")"
+
 /* queue_name.c */
 extern void pgmq_check_name(const char *name, char *out);
 extern char *pgmq_name_arg(FunctionCallInfo fcinfo, int argno, char *out);
+extern char *pgmq_name_arg_as_given(FunctionCallInfo fcinfo, int argno, char *out,
+									char *as_given);
+extern void pgmq_open_queue_checked(FunctionCallInfo fcinfo, int argno, LOCKMODE mode,
+									PgmqQueue *q);
 extern char *pgmq_table_name(const char *prefix, const char *name);
 extern char *pgmq_qualified_table(const char *prefix, const char *name);
 extern Oid	pgmq_namespace_oid(bool missing_ok);
@@ -156,6 +171,16 @@ extern uint64 pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a);
 
 /* consume.c: shared with later read paths */
 extern const PgmqPlanSpec pgmq_read_spec;
+
+/* fifo.c: one grouped read (and its polling loop), shared with fifo_head.c */
+typedef enum PgmqFifoMode
+{
+	PGMQ_FIFO_GROUPED,			/* read_grouped: fill from the oldest group */
+	PGMQ_FIFO_RR,				/* read_grouped_rr: round robin over groups */
+	PGMQ_FIFO_HEAD				/* read_grouped_head: the head of each group */
+} PgmqFifoMode;
+
+extern Datum pgmq_fifo_read(FunctionCallInfo fcinfo, bool poll, PgmqFifoMode mode);
 
 /* dead_letter.c: a queue's dead-letter policy, opened for one read */
 typedef struct PgmqDeadLetter

@@ -139,7 +139,11 @@ create_archive_table(const char *name)
 				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
 }
 
-/* Register a queue in pgmq.meta unless it is there already. */
+/*
+ * Register a queue in pgmq.meta unless it is there already, in any case
+ * (pgmq.meta's insert trigger skips a name it has in another case); name is
+ * as the create call spelled it.
+ */
 static void
 insert_meta_row(const char *name, bool partitioned, bool unlogged)
 {
@@ -154,7 +158,7 @@ insert_meta_row(const char *name, bool partitioned, bool unlogged)
 				 SPI_OK_INSERT, 3, types, values, NULL);
 }
 
-/* Whether pgmq.meta has a row for name. */
+/* Whether pgmq.meta has a row for lower-cased name, in any case. */
 static bool
 meta_row_exists(const char *name)
 {
@@ -162,7 +166,7 @@ meta_row_exists(const char *name)
 	Datum		values[1];
 
 	values[0] = CStringGetTextDatum(name);
-	pgmq_run_sql("SELECT 1 FROM pgmq.meta WHERE queue_name OPERATOR(pg_catalog.=) $1",
+	pgmq_run_sql("SELECT 1 WHERE " PGMQ_META_NAME("$1") " IS NOT NULL",
 				 SPI_OK_SELECT, 1, types, values, NULL);
 	return SPI_processed > 0;
 }
@@ -172,8 +176,9 @@ static void
 create_queue(FunctionCallInfo fcinfo, bool unlogged)
 {
 	char		name[NAMEDATALEN];
+	char		as_given[NAMEDATALEN];
 
-	pgmq_name_arg(fcinfo, 0, name);
+	pgmq_name_arg_as_given(fcinfo, 0, name, as_given);
 	require_read_write("create", name);
 	lock_queue_name(name);
 	pgmq_connect();
@@ -181,7 +186,7 @@ create_queue(FunctionCallInfo fcinfo, bool unlogged)
 		create_queue_table(name, unlogged);
 	if (!OidIsValid(pgmq_table_oid("a", name)))
 		create_archive_table(name);
-	insert_meta_row(name, false, unlogged);
+	insert_meta_row(as_given, false, unlogged);
 	pgmq_finish();
 }
 
@@ -235,7 +240,7 @@ drop_queue(FunctionCallInfo fcinfo)
 		pgmq_run_sql(psprintf("DROP TABLE %s", pgmq_qualified_table("a", name)),
 					 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
 	values[0] = CStringGetTextDatum(name);
-	pgmq_run_sql("DELETE FROM pgmq.meta WHERE queue_name OPERATOR(pg_catalog.=) $1",
+	pgmq_run_sql("DELETE FROM pgmq.meta WHERE queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$1"),
 				 SPI_OK_DELETE, 1, types, values, NULL);
 	pgmq_finish();
 	pgmq_plan_cache_forget(name);

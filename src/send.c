@@ -99,13 +99,13 @@ pgmq_send_message_args(FunctionCallInfo fcinfo, bool batch, int headers_arg,
 	{
 		if (PG_ARGISNULL(1))
 			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 					 errmsg("msgs cannot be NULL or empty")));
 		msgs = PG_GETARG_ARRAYTYPE_P(1);
 		nmsgs = batch_length(msgs, "msgs");
 		if (nmsgs == 0)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 					 errmsg("msgs cannot be NULL or empty")));
 		if (array_contains_nulls(msgs))
 			ereport(ERROR,
@@ -125,7 +125,7 @@ pgmq_send_message_args(FunctionCallInfo fcinfo, bool batch, int headers_arg,
 
 			if (nheaders != nmsgs)
 				ereport(ERROR,
-						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 						 errmsg("headers array length (%d) must match msgs array length (%d)",
 								nheaders, nmsgs)));
 			a->headers = PointerGetDatum(headers);

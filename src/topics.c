@@ -72,6 +72,16 @@ typedef struct Match
 	uint64		row;
 } Match;
 
+/* A NULL or empty text argument argno: pgmq 1.11's error (P0001). */
+static void
+require_text(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(argno)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_RAISE_EXCEPTION),
+				 errmsg("%s cannot be NULL or empty", what)));
+}
+
 /*
  * Text argument argno as a checked routing key (NUL-terminated copy).
  * NULL is 22004, an invalid key 22023 with the reason.
@@ -82,11 +92,11 @@ routing_key_arg(FunctionCallInfo fcinfo, int argno)
 	char	   *key;
 	const char *why;
 
-	pgmq_require_arg(fcinfo, argno, "routing_key");
+	require_text(fcinfo, argno, "routing_key");
 	key = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (!pgmq_routing_key_check(key, strlen(key), &why))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 				 errmsg("invalid routing key \"%s\": %s", key, why),
 				 errhint("A routing key is 1 to %d characters: words of ASCII letters, digits, \"_\" and \"-\" separated by single dots.",
 						 PGMQ_ROUTING_MAX_LEN)));
@@ -100,11 +110,11 @@ pattern_arg(FunctionCallInfo fcinfo, int argno)
 	char	   *pattern;
 	const char *why;
 
-	pgmq_require_arg(fcinfo, argno, "pattern");
+	require_text(fcinfo, argno, "pattern");
 	pattern = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (!pgmq_topic_pattern_check(pattern, strlen(pattern), &why))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_RAISE_EXCEPTION),	/* P0001, as pgmq 1.11 */
 				 errmsg("invalid topic pattern \"%s\": %s", pattern, why),
 				 errhint("A pattern is a routing key in which a word may also be \"*\" (exactly one word) or \"#\" (zero or more words).")));
 	return pattern;
@@ -223,13 +233,15 @@ pgmq_bind_topic(PG_FUNCTION_ARGS)
 	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
 
-	pgmq_open_queue(fcinfo, 1, AccessShareLock, &q);
+	require_text(fcinfo, 1, "queue_name");
+	pgmq_open_queue_checked(fcinfo, 1, AccessShareLock, &q);
 	values[0] = CStringGetTextDatum(pattern);
 	values[1] = CStringGetTextDatum(q.name);
 	values[2] = pattern_regex_datum(pattern);
 	pgmq_connect();
 	pgmq_run_sql("INSERT INTO pgmq.topic_bindings (pattern, queue_name, compiled_regex)"
-				 " VALUES ($1, $2, $3) ON CONFLICT (pattern, queue_name) DO NOTHING",
+				 " VALUES ($1, " PGMQ_META_NAME("$2") ", $3)"
+				 " ON CONFLICT (pattern, queue_name) DO NOTHING",
 				 SPI_OK_INSERT, 3, types, values, NULL);
 	pgmq_finish();
 	PG_RETURN_VOID();
@@ -248,14 +260,18 @@ pgmq_unbind_topic(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	uint64		n;
 
-	pgmq_require_arg(fcinfo, 0, "pattern");
-	pgmq_open_queue(fcinfo, 1, AccessShareLock, &q);
+	require_text(fcinfo, 0, "pattern");
+	require_text(fcinfo, 1, "queue_name");
+	/* as in pgmq 1.11, no binding of an unknown queue to remove: false */
+	pgmq_name_arg(fcinfo, 1, q.name);
+	if (!pgmq_open_named(&q, AccessShareLock, true))
+		PG_RETURN_BOOL(false);
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = CStringGetTextDatum(q.name);
 	pgmq_connect();
 	pgmq_run_sql("DELETE FROM pgmq.topic_bindings"
 				 " WHERE pattern OPERATOR(pg_catalog.=) $1"
-				 " AND queue_name OPERATOR(pg_catalog.=) $2",
+				 " AND queue_name OPERATOR(pg_catalog.=) " PGMQ_META_NAME("$2"),
 				 SPI_OK_DELETE, 2, types, values, NULL);
 	n = SPI_processed;
 	pgmq_finish();
@@ -297,14 +313,16 @@ list_bindings(FunctionCallInfo fcinfo, const char *name)
 	if (name == NULL)
 		pgmq_run_sql("SELECT pattern, queue_name::pg_catalog.text, bound_at, compiled_regex"
 					 " FROM pgmq.topic_bindings"
-					 " ORDER BY queue_name COLLATE pg_catalog.\"C\", pattern COLLATE pg_catalog.\"C\"",
+					 " ORDER BY bound_at DESC, pattern COLLATE pg_catalog.\"C\","
+					 " queue_name COLLATE pg_catalog.\"C\"",
 					 SPI_OK_SELECT, 0, NULL, NULL, NULL);
 	else
 	{
 		values[0] = CStringGetTextDatum(name);
 		pgmq_run_sql("SELECT pattern, queue_name::pg_catalog.text, bound_at, compiled_regex"
-					 " FROM pgmq.topic_bindings WHERE queue_name OPERATOR(pg_catalog.=) $1"
-					 " ORDER BY pattern COLLATE pg_catalog.\"C\"",
+					 " FROM pgmq.topic_bindings WHERE queue_name OPERATOR(pg_catalog.=) "
+					 PGMQ_META_NAME("$1")
+					 " ORDER BY bound_at DESC, pattern COLLATE pg_catalog.\"C\"",
 					 SPI_OK_SELECT, 1, types, values, NULL);
 	}
 	pgmq_emit_rows(fcinfo);
@@ -343,6 +361,7 @@ send_to_topic(FunctionCallInfo fcinfo, const char *key, PgmqSendArgs *a, bool em
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	PgmqQueue  *queues = NULL;
+	char	  **shown = NULL;		/* each queue's name as pgmq.meta spells it */
 	Match	   *matches;
 	int			nmatches;
 	int			nqueues = 0;
@@ -353,14 +372,18 @@ send_to_topic(FunctionCallInfo fcinfo, const char *key, PgmqSendArgs *a, bool em
 	pgmq_connect();
 	matches = match_bindings(key, &nmatches);
 
-	/* distinct matching queues, in name order */
+	/* distinct matching queues, in name order (bindings have meta's spelling) */
 	for (k = 0; k < nmatches; k++)
 	{
-		if (nqueues > 0 && strcmp(queues[nqueues - 1].name, matches[k].queue) == 0)
-			continue;
 		if (queues == NULL)
+		{
 			queues = MemoryContextAlloc(caller_cxt, sizeof(PgmqQueue) * nmatches);
+			shown = MemoryContextAlloc(caller_cxt, sizeof(char *) * nmatches);
+		}
 		pgmq_check_name(matches[k].queue, queues[nqueues].name);
+		if (nqueues > 0 && strcmp(queues[nqueues - 1].name, queues[nqueues].name) == 0)
+			continue;
+		shown[nqueues] = MemoryContextStrdup(caller_cxt, matches[k].queue);
 		nqueues++;
 	}
 
@@ -385,7 +408,7 @@ send_to_topic(FunctionCallInfo fcinfo, const char *key, PgmqSendArgs *a, bool em
 			Datum		values[2];
 			bool		nulls[2] = {false, false};
 
-			values[0] = CStringGetTextDatum(q->name);
+			values[0] = CStringGetTextDatum(shown[k]);
 			values[1] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
 									  1, &nulls[1]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -408,6 +431,15 @@ send_topic(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int del
 	char	   *key = routing_key_arg(fcinfo, 0);
 	PgmqSendArgs a;
 
+	/* pgmq 1.11's checks and errors (P0001) for send_topic */
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_RAISE_EXCEPTION),
+				 errmsg("msg cannot be NULL")));
+	if (kind == PGMQ_DELAY_SECONDS && !PG_ARGISNULL(delay_arg) && PG_GETARG_INT32(delay_arg) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_RAISE_EXCEPTION),
+				 errmsg("delay cannot be negative, got: %d", PG_GETARG_INT32(delay_arg))));
 	pgmq_send_message_args(fcinfo, false, headers_arg, &a);
 	a.vt = pgmq_send_visible_at(fcinfo, kind, delay_arg);
 	PG_RETURN_INT32(send_to_topic(fcinfo, key, &a, false));

@@ -270,6 +270,32 @@ test('queue.drop', async () => {
     assert.equal(tables.rows[0].n, 0);
 });
 
+test('mixed-case queue names come back as created (pgmq 1.13 behaviour)', async () => {
+    // the npm client's own suite creates names like this and expects them back
+    const MIXED = 'vXAWEBgVet';
+    await sql.query('SELECT pgmq.drop_queue($1)', [MIXED]);
+    try {
+        await pgmq.queue.create(MIXED);
+        await pgmq.queue.create(MIXED.toUpperCase()); // any casing: the same queue
+        const listed = (await pgmq.queue.list()).filter((q) => q.name.toLowerCase() === MIXED.toLowerCase());
+        assert.deepEqual(listed.map((q) => q.name), [MIXED]);
+
+        const id = await pgmq.msg.send(MIXED.toLowerCase(), { c: 1 });
+        const m = await pgmq.queue.getMetrics(MIXED);
+        assert.equal(m.queueName, MIXED);
+        assert.equal(m.queueLength, 1);
+        const all = await pgmq.queue.getAllMetrics();
+        assert.equal(all.find((x) => x.queueName.toLowerCase() === MIXED.toLowerCase())?.queueName, MIXED);
+
+        const got = await pgmq.msg.read(MIXED, 30);
+        assert.equal(Number(got.msgId), Number(id));
+        // the tables carry the lower-cased name, as in the PL/pgSQL pgmq
+        assert.equal(await rowCount('q', MIXED.toLowerCase()), 1);
+    } finally {
+        await sql.query('SELECT pgmq.drop_queue($1)', [MIXED]);
+    }
+});
+
 test('untyped parameters over the wire (node-postgres sends type OID 0)', async () => {
     const q = 'js_untyped';
     // Each call shape drivers send, with every parameter untyped, and the
