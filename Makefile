@@ -11,6 +11,9 @@
 # make fuzz                  libFuzzer on the pure-C validators for FUZZ_SECONDS (60)
 # make test-long             make test with 10 crash rounds and 300 s of fuzzing (not in CI)
 # make bench-latency         read_with_poll wakeup latency, preloaded vs polling
+# make bench-router          the same operations direct vs through a pgmq_router (2 shards), 1 and 4 clients
+#
+# router/ (extension pgmq_router) is built, installed and cleaned with pgmq.
 EXTENSION   = pgmq
 MODULE_big  = pgmq
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
@@ -58,7 +61,20 @@ $(UPGRADE_1_11): $(UPGRADE_1_11).in sql/pgmq--1.0.sql sql/pgmq--1.0--1.1.sql sql
 	  echo; echo "-- last: adopt the queue tables of 1.11.0 (our read index; never extension members)"; \
 	  echo "SELECT pgmq._adopt_queue_tables();"; } > $@.tmp && mv $@.tmp $@
 
-.PHONY: test test-long demo bench bench-latency fuzz
+.PHONY: test test-long demo bench bench-latency bench-router fuzz router-all router-install router-clean
+all: router-all
+install: router-install
+clean: router-clean
+router-all:
+	$(MAKE) -C router PG_CONFIG=$(PG_CONFIG)
+router-install:
+	$(MAKE) -C router PG_CONFIG=$(PG_CONFIG) install
+router-clean:
+	$(MAKE) -C router PG_CONFIG=$(PG_CONFIG) clean
+
+bench-router:
+	PG_CONFIG=$(PG_CONFIG) bash test/bench/router.sh
+
 test:
 	bash test/harness.sh test
 
@@ -77,3 +93,34 @@ bench-latency:
 FUZZ_SECONDS ?= 60
 fuzz:
 	bash test/fuzz/run.sh $(FUZZ_SECONDS)
+
+# --- Packaging (issue 17) ----------------------------------------------------
+# make deb     Debian packages postgresql-<v>-pgmq for every installed server
+#              that has its -server-dev package (pg_buildext, debian/), built
+#              from the files of this tree (tracked and untracked, not ignored) in build/deb; the .deb files
+#              land in build/deb.  Needs debhelper, devscripts and
+#              postgresql-server-dev-all.  test/package/deb.sh installs one.
+# make dist    dist/pgmq-<version>.zip for PGXN (git archive of HEAD, one
+#              top directory pgmq-<version>/ holding META.json), checked.
+PGMQ_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" pgmq.control)
+DEB_DIR      = build/deb
+
+.PHONY: deb dist meta-check
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/pgmq-$(PGMQ_VERSION)
+	git ls-files -z -c -o --exclude-standard | xargs -0 tar -cf - | tar -xf - -C $(DEB_DIR)/pgmq-$(PGMQ_VERSION)
+	cd $(DEB_DIR)/pgmq-$(PGMQ_VERSION) && \
+		PG_SUPPORTED_VERSIONS=installed pg_buildext updatecontrol && \
+		PG_SUPPORTED_VERSIONS=installed DEB_BUILD_OPTIONS="nocheck $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -us -uc -b
+	@ls -1 $(DEB_DIR)/*.deb
+
+meta-check:
+	python3 test/package/check_meta.py META.json
+
+dist: meta-check
+	@git diff --quiet HEAD -- META.json pgmq.control || \
+		{ echo "make dist: commit META.json and pgmq.control first (git archive takes HEAD)" >&2; exit 1; }
+	mkdir -p dist
+	git archive --format=zip --prefix=pgmq-$(PGMQ_VERSION)/ -o dist/pgmq-$(PGMQ_VERSION).zip HEAD
+	python3 test/package/check_dist.py dist/pgmq-$(PGMQ_VERSION).zip

@@ -79,6 +79,7 @@ SELECT p.oid AS fn, p.oid::regprocedure::text AS signature
 CREATE FUNCTION pg_temp.sample(name text, type oid) RETURNS text LANGUAGE sql AS $$
     SELECT '(' || CASE
         WHEN name = 'queue_name' THEN '''good'''
+        WHEN name = 'queue_names' THEN '''{good}'''
         WHEN name IN ('vt', 'delay', 'max_poll_seconds') AND type = 'integer'::regtype THEN '0'
         WHEN name = 'poll_interval_ms' THEN '10'
         WHEN name = 'prefix' THEN '''q'''

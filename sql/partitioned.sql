@@ -215,6 +215,9 @@ SELECT 'pgmq.q_part_q', CASE WHEN split_part(extversion, '.', 1)::int >= 5 THEN 
 SELECT count(*) AS sub_rows FROM partman_test.part_config_sub;
 
 -- Clean up.
+-- issue 16: a partitioned queue's retention is pg_partman's, set_retention says so
+SELECT pg_temp.err($$SELECT pgmq.set_retention('part_q', '1 hour', NULL)$$);
+SELECT pg_temp.err($$SELECT pgmq.set_retention('part_q', NULL, NULL)$$);
 SELECT pgmq.drop_queue('part_q'), pgmq.drop_queue('part_plain');
 
 -- Upgrading from 1.1: a queue partitioned there (3-argument create_partitioned,

@@ -13,6 +13,7 @@
 #include "catalog/pg_type_d.h"
 
 #include "pgmq.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_delete);
 PG_FUNCTION_INFO_V1(pgmq_delete_ids);
@@ -58,6 +59,7 @@ ack_one(FunctionCallInfo fcinfo, const PgmqPlanSpec *spec)
 	id = PG_GETARG_DATUM(1);
 	pgmq_connect();
 	n = pgmq_run(&q, spec, &id, NULL);
+	pgmq_stats_count(&q, spec == &archive_one_spec ? PGMQ_STAT_ARCHIVE : PGMQ_STAT_DELETE, n);
 	if (spec == &archive_one_spec)
 		pgmq_vacuum_note_consumed(n);	/* its DELETE is in a CTE */
 	pgmq_finish();
@@ -77,6 +79,7 @@ ack_many(FunctionCallInfo fcinfo, const PgmqPlanSpec *spec)
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	pgmq_connect();
 	n = pgmq_run_into(fcinfo, &q, spec, &ids, NULL);
+	pgmq_stats_count(&q, spec == &archive_spec ? PGMQ_STAT_ARCHIVE : PGMQ_STAT_DELETE, n);
 	if (spec == &archive_spec)
 		pgmq_vacuum_note_consumed(n);	/* its DELETE is in a CTE */
 	pgmq_finish();

@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "pgmq.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_read);
 PG_FUNCTION_INFO_V1(pgmq_read_with_poll);
@@ -179,6 +180,12 @@ read_once(FunctionCallInfo fcinfo, PgmqQueue *q, const ReadArgs *ra)
 	if (pgmq_dead_letter_open(q, &dl))
 		return pgmq_dead_letter_read(fcinfo, q, &dl, ra->qty, ra->vt,
 									 ra->conditional ? JsonbPGetDatum(ra->conditional) : (Datum) 0);
+	if (pgmq_priority_applies(q))	/* issue 16: highest priority first */
+		return pgmq_priority_read(fcinfo, q, ra->qty, ra->vt,
+								  ra->conditional ? JsonbPGetDatum(ra->conditional) : (Datum) 0);
+	if (pgmq_retention_applies(q))	/* issue 16: skips expired messages */
+		return pgmq_retention_read(fcinfo, q, ra->qty, ra->vt,
+								   ra->conditional ? JsonbPGetDatum(ra->conditional) : (Datum) 0);
 	values[0] = Int32GetDatum(ra->qty);
 	values[1] = TimestampTzGetDatum(now + (TimestampTz) ra->vt * USECS_PER_SEC);
 	values[2] = TimestampTzGetDatum(now);
@@ -212,6 +219,7 @@ pgmq_read(PG_FUNCTION_ARGS)
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	pgmq_connect();
 	read_once(fcinfo, &q, &ra);
+	pgmq_stats_read(&q, fcinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }
@@ -244,6 +252,7 @@ pgmq_read_with_poll(PG_FUNCTION_ARGS)
 	pgmq_connect();
 	while (read_once(fcinfo, &q, &ra) == 0 && GetCurrentTimestamp() < deadline)
 		pgmq_wait_for_messages(&q, deadline, poll_interval_ms);
+	pgmq_stats_read(&q, fcinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }
@@ -262,7 +271,11 @@ pgmq_pop(PG_FUNCTION_ARGS)
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	values[1] = pgmq_seconds_from_now(0);
 	pgmq_connect();
-	if (qty == 1)
+	if (pgmq_priority_applies(&q))	/* issue 16: highest priority first */
+		pgmq_priority_pop(fcinfo, &q, qty);
+	else if (pgmq_retention_applies(&q))	/* issue 16: skips expired messages */
+		pgmq_retention_pop(fcinfo, &q, qty);
+	else if (qty == 1)
 		pgmq_run_into(fcinfo, &q, &pop_one_spec, values, NULL);
 	else
 	{
@@ -270,6 +283,7 @@ pgmq_pop(PG_FUNCTION_ARGS)
 		sort_by_vt(SPI_tuptable, SPI_processed);
 		pgmq_emit_rows(fcinfo);
 	}
+	pgmq_stats_emitted(&q, PGMQ_STAT_POP, fcinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }

@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 
 #include "dead_letter.h"
+#include "stats.h"
 
 /*
  * Headers of row m once dead-lettered by queue $q at time $now: object
@@ -141,6 +142,7 @@ move_to_dlq(PgmqQueue *q, PgmqDeadLetter *dl, Datum *msgs, bool *mnulls,
 	values[2] = TimestampTzGetDatum(now);
 	pgmq_run(&dl->dlq, &pgmq_dl_insert_spec, values, NULL);
 	pgmq_wakeup_note_send(&dl->dlq);
+	pgmq_stats_dead_letter(q, &dl->dlq, n);
 	count_moves(q->name, n);
 }
 

@@ -14,6 +14,7 @@
 #include "utils/builtins.h"
 
 #include "dead_letter.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_redrive);
 
@@ -68,6 +69,7 @@ redrive_insert(SPITupleTable *tt, uint64 from, uint64 to, PgmqQueue *target)
 	values[2] = pgmq_seconds_from_now(0);
 	pgmq_run(target, &pgmq_dl_insert_spec, values, NULL);
 	pgmq_wakeup_note_send(target);
+	pgmq_stats_count(target, PGMQ_STAT_ENQUEUED, n);
 }
 
 /*
@@ -112,6 +114,7 @@ pgmq_redrive(PG_FUNCTION_ARGS)
 	pgmq_run(&dlq, &redrive_take_spec, &limit, nulls);
 	tt = SPI_tuptable;
 	n = SPI_processed;
+	pgmq_stats_count(&dlq, PGMQ_STAT_REMOVED, n);
 	if (fixed_target && n > 0)
 		redrive_insert(tt, 0, n, &target);
 	/* else: runs of rows from one source queue, in dead-letter order */

@@ -56,6 +56,7 @@
 #include "utils/timestamp.h"
 
 #include "pgmq.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_read_grouped);
 PG_FUNCTION_INFO_V1(pgmq_read_grouped_with_poll);
@@ -554,6 +555,7 @@ pgmq_fifo_read(FunctionCallInfo fcinfo, bool poll, PgmqFifoMode mode)
 	while (read_grouped_once(fcinfo, &q, &fa, mode) == 0 && poll &&
 		   GetCurrentTimestamp() < fa.deadline)
 		pgmq_wait_for_messages(&q, fa.deadline, fa.poll_interval_ms);
+	pgmq_stats_read(&q, fcinfo);
 	pgmq_finish();
 	return (Datum) 0;
 }

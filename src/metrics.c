@@ -18,6 +18,8 @@
  * the rows in the default partitions of q_ and a_, NULL for a queue without
  * one (plain queues).  The library fills whichever shape is installed.
  * queue_name is the name pgmq.meta keeps (the case of the create call).
+ * A column named retention_expired (issue 16, appended after those) is not
+ * counted in the shape and is filled by name (retention.c).
  */
 #include "postgres.h"
 
@@ -88,6 +90,27 @@ static const PgmqPlanSpec metrics_1_13_spec = {
 	4, {TIMESTAMPTZOID, TEXTOID, OIDOID, OIDOID}
 };
 
+/* Is attribute i of tupdesc the retention_expired column? */
+static bool
+is_retention_col(TupleDesc tupdesc, int i)
+{
+	Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+	return !att->attisdropped && strcmp(NameStr(att->attname), "retention_expired") == 0;
+}
+
+/* Does tupdesc have the retention_expired column? */
+static bool
+has_retention_col(TupleDesc tupdesc)
+{
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+		if (is_retention_col(tupdesc, i))
+			return true;
+	return false;
+}
+
 /*
  * Check the installed pgmq.metrics_result: 7, 8 or 9 columns, not counting
  * dropped ones (1.13.1 dropped dead_lettered and added it back last).
@@ -99,7 +122,7 @@ metrics_natts(TupleDesc tupdesc)
 	int			i;
 
 	for (i = 0; i < tupdesc->natts; i++)
-		if (!TupleDescAttr(tupdesc, i)->attisdropped)
+		if (!TupleDescAttr(tupdesc, i)->attisdropped && !is_retention_col(tupdesc, i))
 			live++;
 	if (live != METRICS_NATTS_1_0 && live != METRICS_NATTS_1_1 && live != METRICS_NATTS)
 		elog(ERROR, "pgmq: pgmq.metrics_result has %d columns, expected %d, %d or %d",
@@ -109,11 +132,12 @@ metrics_natts(TupleDesc tupdesc)
 
 /*
  * Spread the natts column values of a result row over tupdesc's attributes,
- * leaving its dropped attributes NULL; into values/nulls of tupdesc->natts.
+ * leaving its dropped attributes NULL and putting expired in
+ * retention_expired; into values/nulls of tupdesc->natts.
  */
 static void
 metrics_place(TupleDesc tupdesc, const Datum *cols, const bool *colnulls,
-			  Datum *values, bool *nulls)
+			  int64 expired, Datum *values, bool *nulls)
 {
 	int			i;
 	int			c = 0;
@@ -124,6 +148,12 @@ metrics_place(TupleDesc tupdesc, const Datum *cols, const bool *colnulls,
 		{
 			values[i] = (Datum) 0;
 			nulls[i] = true;
+			continue;
+		}
+		if (is_retention_col(tupdesc, i))
+		{
+			values[i] = Int64GetDatum(expired);
+			nulls[i] = false;
 			continue;
 		}
 		values[i] = cols[c];
@@ -199,17 +229,20 @@ pgmq_metrics(PG_FUNCTION_ARGS)
 	Datum	   *values;
 	bool	   *nulls;
 	char		name[NAMEDATALEN];
+	int64		expired = 0;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "pgmq: metrics must return a row type");
 	pgmq_open_queue(fcinfo, 0, AccessShareLock, &q);
 	pgmq_connect();
 	queue_metrics(&q, metrics_natts(tupdesc), cols, colnulls, name);
+	if (has_retention_col(tupdesc))
+		expired = pgmq_retention_expired(&q);
 	pgmq_finish();
 	cols[0] = CStringGetTextDatum(name);
 	values = palloc(sizeof(Datum) * tupdesc->natts);
 	nulls = palloc(sizeof(bool) * tupdesc->natts);
-	metrics_place(tupdesc, cols, colnulls, values, nulls);
+	metrics_place(tupdesc, cols, colnulls, expired, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }
@@ -225,15 +258,18 @@ metrics_all_visit(PgmqQueue *q, void *arg)
 	Datum	   *values;
 	bool	   *nulls;
 	char		shown[NAMEDATALEN];
+	int64		expired = 0;
 
 	if (RecoveryInProgress() &&
 		get_rel_persistence(q->qrelid) == RELPERSISTENCE_UNLOGGED)
 		return;					/* unreadable on a standby: skip */
 	queue_metrics(q, metrics_natts(desc), cols, colnulls, shown);
+	if (has_retention_col(desc))
+		expired = pgmq_retention_expired(q);
 	cols[0] = CStringGetTextDatum(shown);
 	values = palloc(sizeof(Datum) * desc->natts);
 	nulls = palloc(sizeof(bool) * desc->natts);
-	metrics_place(desc, cols, colnulls, values, nulls);
+	metrics_place(desc, cols, colnulls, expired, values, nulls);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 

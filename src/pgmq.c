@@ -12,6 +12,7 @@
 #include "utils/guc.h"
 
 #include "pgmq.h"
+#include "stats.h"
 
 PG_MODULE_MAGIC;
 
@@ -23,5 +24,6 @@ _PG_init(void)
 	pgmq_plan_cache_init();
 	pgmq_wakeup_init();
 	pgmq_vacuum_init();
+	pgmq_stats_init();
 	MarkGUCPrefixReserved("pgmq");
 }

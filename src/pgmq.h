@@ -21,8 +21,8 @@
 #include "name_rules.h"		/* PGMQ_MAX_NAME_LEN */
 
 /*
- * How to build one kept plan: SQL text with %1$s = pgmq."q_<name>" and
- * %2$s = pgmq."a_<name>".  Each module defines its specs as static consts;
+ * How to build one kept plan: SQL text with %1$s = pgmq."q_<name>",
+ * %2$s = pgmq."a_<name>" and %3$s = pgmq."d_<name>" (dedup.c).  Each module defines its specs as static consts;
  * the plan cache keys a queue's plans by the spec's address.  Every name in
  * the text is schema-qualified (operators as OPERATOR(pg_catalog.x)), so no
  * plan depends on the caller's search_path.
@@ -58,6 +58,9 @@ typedef struct PgmqPlanSpec
 #define PGMQ_M_MESSAGE_COLUMNS \
 	"m.msg_id, m.read_ct, m.enqueued_at, m.last_read_at, m.vt, m.message, m.headers"
 
+/* Most queues one read_multi call may read (and wait on). */
+#define PGMQ_MAX_MULTI_QUEUES 32
+
 /* Most distinct specs one queue can have plans for. */
 #define PGMQ_MAX_PLANS 48
 
@@ -75,6 +78,16 @@ typedef struct PgmqQueueState
 	bool		dlq_known;		/* the dead-letter policy below is filled in */
 	int32		dlq_max_read_ct;	/* 0: no policy (dead_letter.c) */
 	char		dlq_name[NAMEDATALEN];
+	bool		dedup_known;	/* dedup_window below is filled in */
+	int32		dedup_window;	/* seconds; 0: no deduplication (dedup.c) */
+	Oid			dedup_seq;		/* q_<name>'s msg_id sequence, when dedup_window */
+	uint32		dedup_clean_block;	/* where dedup.c's next clean-up starts */
+	bool		retention_known;	/* the two retentions below are filled in */
+	int64		message_retention_us;	/* 0: keep forever (retention.c) */
+	int64		archive_retention_us;	/* 0: keep forever */
+	uint32		archive_retention_block;	/* where the next archive step starts */
+	bool		prio_known;		/* has_prio_index below is filled in */
+	bool		has_prio_index; /* q_<name>_prio_idx exists (priority.c) */
 } PgmqQueueState;
 
 /* A queue resolved for one call: validated name, locked table, cache entry. */
@@ -169,6 +182,27 @@ extern Datum pgmq_send_visible_at(FunctionCallInfo fcinfo, PgmqDelayKind kind,
 								  int argno);
 extern uint64 pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a);
 
+/* dedup.c: sends carrying x-pgmq-dedup-id to a queue with a window */
+extern bool pgmq_dedup_applies(PgmqQueue *q, const PgmqSendArgs *a);
+extern void pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q,
+								 const PgmqSendArgs *a);
+
+/* retention.c: expiry of old messages and archive rows */
+extern bool pgmq_retention_applies(PgmqQueue *q);
+extern bool pgmq_retention_cutoff(PgmqQueue *q, TimestampTz now, TimestampTz *oldest);
+extern uint64 pgmq_retention_read(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty,
+								  int32 vt, Datum conditional);
+extern uint64 pgmq_retention_pop(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty);
+extern int64 pgmq_retention_expired(PgmqQueue *q);
+extern uint64 pgmq_retention_round(void);
+
+/* priority.c: prioritised queues */
+extern bool pgmq_priority_applies(PgmqQueue *q);
+extern void pgmq_priority_check_send(PgmqQueue *q, const PgmqSendArgs *a);
+extern uint64 pgmq_priority_read(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty,
+								 int32 vt, Datum conditional);
+extern uint64 pgmq_priority_pop(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty);
+
 /* consume.c: shared with later read paths */
 extern const PgmqPlanSpec pgmq_read_spec;
 
@@ -207,5 +241,7 @@ extern void pgmq_wakeup_note_send(PgmqQueue *q);
 /* wait.c: how *_with_poll reads wait between two attempts */
 extern void pgmq_wait_for_messages(PgmqQueue *q, TimestampTz deadline,
 								   int poll_interval_ms);
+extern void pgmq_wait_for_messages_multi(PgmqQueue *qs, int n, TimestampTz deadline,
+										 int poll_interval_ms);
 
 #endif							/* PGMQ_H */

@@ -57,6 +57,7 @@ typedef struct PgmqCacheEntry
 	bool		valid;			/* false once an invalidation hit qrelid */
 	char	   *qtable;			/* pgmq."q_<name>" */
 	char	   *atable;			/* pgmq."a_<name>" */
+	char	   *dtable;			/* pgmq."d_<name>" (deduplication ids) */
 	int			nplans;
 	const PgmqPlanSpec *specs[PGMQ_MAX_PLANS];
 	SPIPlanPtr	plans[PGMQ_MAX_PLANS];
@@ -251,6 +252,7 @@ pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok)
 		entry->nplans = 0;
 		entry->qtable = pgmq_qualified_table("q", q->name);
 		entry->atable = pgmq_qualified_table("a", q->name);
+		entry->dtable = pgmq_qualified_table("d", q->name);
 		entry->qrelid = relid;
 		entry->valid = true;
 		memset(&entry->state, 0, sizeof(entry->state));
@@ -303,7 +305,7 @@ pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec)
 	if (entry->nplans >= PGMQ_MAX_PLANS)
 		elog(ERROR, "pgmq: too many kept plans for queue \"%s\"", q->name);
 
-	sql = psprintf(spec->sql, entry->qtable, entry->atable);
+	sql = psprintf(spec->sql, entry->qtable, entry->atable, entry->dtable);
 	if (strncmp(sql, PGMQ_FIXED_PLAN, FIXED_PLAN_MARK_LEN) == 0)
 		plan = SPI_prepare_cursor(sql, spec->nargs, (Oid *) spec->argtypes,
 								  CURSOR_OPT_GENERIC_PLAN);
@@ -343,5 +345,6 @@ pgmq_plan_cache_forget(const char *name)
 	plan_cache_reset(entry, InvalidOid);
 	pfree(entry->qtable);
 	pfree(entry->atable);
+	pfree(entry->dtable);
 	hash_search(plan_cache, name, HASH_REMOVE, NULL);
 }

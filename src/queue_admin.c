@@ -21,6 +21,7 @@
 #include "utils/inval.h"
 
 #include "pgmq.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_create);
 PG_FUNCTION_INFO_V1(pgmq_create_unlogged);
@@ -244,6 +245,7 @@ drop_queue(FunctionCallInfo fcinfo)
 				 SPI_OK_DELETE, 1, types, values, NULL);
 	pgmq_finish();
 	pgmq_plan_cache_forget(name);
+	pgmq_stats_forget(name);
 	return true;
 }
 
@@ -275,6 +277,7 @@ pgmq_purge_queue(PG_FUNCTION_ARGS)
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	pgmq_connect();
 	n = pgmq_run(&q, &purge_spec, NULL, NULL);
+	pgmq_stats_count(&q, PGMQ_STAT_REMOVED, n);
 	pgmq_finish();
 	PG_RETURN_INT64((int64) n);
 }

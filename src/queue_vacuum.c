@@ -389,6 +389,8 @@ pgmq_vacuum_main(Datum main_arg)
 		foreach(lc, names)
 			vacuum_table((const char *) lfirst(lc), round_cxt);
 		idle_rounds = (names == NIL) ? idle_rounds + 1 : 0;
+		if (pgmq_retention_round() > 0)	/* issue 16: retention.c */
+			idle_rounds = 0;
 		pgstat_report_stat(false);
 		pgstat_report_activity(STATE_IDLE, NULL);
 	}

@@ -8,7 +8,8 @@
  * send_batch_topic.  The visibility time is computed
  * here (clock time + delay, or the given timestamptz) and passed as a
  * parameter, so both delay forms share one plan.  msg_ids come back in input
- * order.
+ * order.  A queue with a deduplication window sends messages that carry
+ * x-pgmq-dedup-id through dedup.c instead.
  */
 #include "postgres.h"
 
@@ -18,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "pgmq.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_send);
 PG_FUNCTION_INFO_V1(pgmq_send_delay);
@@ -161,7 +163,7 @@ pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a)
 	char		nulls[3];
 
 	send_values(a, values, nulls);
-	return pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls);
+	return pgmq_stats_sent(q, pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls));
 }
 
 /* Send as pgmq_send_to_queue does, streaming the new ids into fcinfo's tuplestore. */
@@ -172,8 +174,8 @@ send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *a)
 	char		nulls[3];
 
 	send_values(a, values, nulls);
-	return pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
-						 values, nulls);
+	return pgmq_stats_sent(q, pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
+											values, nulls));
 }
 
 /*
@@ -193,7 +195,11 @@ send_one(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int delay
 	a.vt = pgmq_send_visible_at(fcinfo, kind, delay_arg);
 
 	pgmq_connect();
-	send_into(fcinfo, &q, &a);
+	pgmq_priority_check_send(&q, &a);
+	if (pgmq_dedup_applies(&q, &a))
+		pgmq_dedup_send_into(fcinfo, &q, &a);
+	else
+		send_into(fcinfo, &q, &a);
 	pgmq_finish();
 	pgmq_wakeup_note_send(&q);
 	return (Datum) 0;
@@ -212,7 +218,11 @@ send_batch(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int del
 	a.vt = pgmq_send_visible_at(fcinfo, kind, delay_arg);
 
 	pgmq_connect();
-	send_into(fcinfo, &q, &a);
+	pgmq_priority_check_send(&q, &a);
+	if (pgmq_dedup_applies(&q, &a))
+		pgmq_dedup_send_into(fcinfo, &q, &a);
+	else
+		send_into(fcinfo, &q, &a);
 	pgmq_finish();
 	pgmq_wakeup_note_send(&q);
 	return (Datum) 0;

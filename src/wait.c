@@ -3,8 +3,10 @@
  *	  How a consumer waits between two read attempts:
  *	  pgmq_wait_for_messages(), called by read_with_poll and the
  *	  read_grouped*_with_poll forms after a read found nothing (connected to
- *	  SPI, the queue open and locked).  The caller reads again after every
- *	  return, while its deadline has not passed.
+ *	  SPI, the queue open and locked), and pgmq_wait_for_messages_multi(),
+ *	  the same for read_multi_with_poll on several queues at once.  The
+ *	  caller reads again after every return, while its deadline has not
+ *	  passed.
  *
  * With pgmq preloaded (wakeup.c has its registry), a waiter
  *	1. on its first wait on a queue, registers as a waiter on it and returns
@@ -35,6 +37,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "stats.h"
 #include "wakeup.h"
 
 /* When the first message by (vt, msg_id) becomes (or became) visible. */
@@ -124,5 +127,59 @@ pgmq_wait_for_messages(PgmqQueue *q, TimestampTz deadline, int poll_interval_ms)
 				(errmsg_internal("pgmq: woken by %u commit(s) on queue \"%s\"",
 								 wakeups - seen_wakeups, q->name)));
 		seen_wakeups = wakeups;
+		pgmq_stats_count(q, PGMQ_STAT_POLL_WAKEUP, 1);
 	}
+}
+
+/*
+ * The same for a wait on the n queues of qs at once (read_multi_with_poll):
+ * one registration covers all of them, and the sleep also ends when the
+ * first hidden message of any of them becomes visible.
+ */
+void
+pgmq_wait_for_messages_multi(PgmqQueue *qs, int n, TimestampTz deadline,
+							 int poll_interval_ms)
+{
+	TimestampTz now;
+	TimestampTz wake_at;
+	bool		any_visible = false;
+	int			i;
+
+	switch (pgmq_waiter_register_multi(qs, n))
+	{
+		case PGMQ_WAIT_POLL:
+			now = GetCurrentTimestamp();
+			sleep_until(Min(deadline, TimestampTzPlusMilliseconds(now, poll_interval_ms)));
+			return;
+		case PGMQ_WAIT_NEW:
+			visible_streak = 0;
+			seen_wakeups = pgmq_waiter_wakeups();
+			CHECK_FOR_INTERRUPTS();
+			return;
+		case PGMQ_WAIT_READY:
+			break;
+	}
+
+	now = GetCurrentTimestamp();
+	wake_at = deadline;
+	for (i = 0; i < n; i++)
+	{
+		TimestampTz vt = 0;
+
+		if (!first_vt(&qs[i], &vt))
+			continue;
+		if (vt > now)
+			wake_at = Min(wake_at, vt);
+		else
+			any_visible = true;
+	}
+	if (!any_visible)
+		visible_streak = 0;
+	else if (visible_streak++ == 0)
+		wake_at = now;
+	else
+		wake_at = Min(wake_at, TimestampTzPlusMilliseconds(now, poll_interval_ms));
+
+	sleep_until(wake_at);
+	seen_wakeups = pgmq_waiter_wakeups();
 }

@@ -9,8 +9,14 @@
  *
  * Shape
  *	  - One slot per backend, indexed by PGPROC number (MaxBackends of them).
- *	    A backend waits on at most one queue at a time, so waiters can never
- *	    outnumber slots.
+ *	    A backend has at most one registration at a time, so waiters can
+ *	    never outnumber slots.  A registration is on one queue, or (for
+ *	    read_multi_with_poll) on up to PGMQ_MAX_MULTI_QUEUES queues at once:
+ *	    such a slot lists the queues' OIDs itself and is on no per-queue
+ *	    list; a commit that wakes a queue also looks through the slots when
+ *	    the shared count nmulti of such registrations is not zero (a scan of
+ *	    MaxBackends slots under the shared lock, paid only while somebody
+ *	    waits on several queues).
  *	  - A fixed-size shared hash of the queues somebody waits on, keyed by
  *	    (database OID, OID of pgmq.q_<name>); each entry heads a doubly
  *	    linked list of the slots waiting on that queue.  Its size is the
@@ -109,10 +115,13 @@ typedef struct WaitQueue
 /* One per backend, indexed by PGPROC number. */
 typedef struct WaiterSlot
 {
-	WaitKey		key;			/* queue waited on, while registered */
+	WaitKey		key;			/* queue waited on, while registered; relid
+								 * InvalidOid for a wait on several queues */
 	bool		registered;
 	int			prev;
 	int			next;
+	int			nmulti;			/* queues in multi_relids (0: single wait) */
+	Oid			multi_relids[PGMQ_MAX_MULTI_QUEUES];
 	pg_atomic_uint32 wakeups;	/* commits that woke this slot */
 } WaiterSlot;
 
@@ -120,6 +129,7 @@ typedef struct WakeupShared
 {
 	LWLock	   *lock;
 	pg_atomic_uint32 nwaiters;	/* registered slots, all databases */
+	pg_atomic_uint32 nmulti;	/* of which waits on several queues */
 	TimestampTz last_full_log;	/* under lock, exclusive */
 	int			nslots;
 	WaiterSlot	slots[FLEXIBLE_ARRAY_MEMBER];
@@ -138,7 +148,9 @@ static HTAB *wait_queues = NULL;
 
 /* This backend's registration, mirroring its slot (read without lock). */
 static bool my_registered = false;
-static WaitKey my_key;
+static WaitKey my_key;			/* relid InvalidOid: my_multi below */
+static int	my_nmulti = 0;
+static Oid	my_multi[PGMQ_MAX_MULTI_QUEUES];
 static ResourceOwner my_owner = NULL;
 static bool exit_callback_set = false;
 
@@ -183,6 +195,7 @@ wakeup_shmem_startup(void)
 	{
 		wakeup->lock = &(GetNamedLWLockTranche("pgmq_wakeup"))->lock;
 		pg_atomic_init_u32(&wakeup->nwaiters, 0);
+		pg_atomic_init_u32(&wakeup->nmulti, 0);
 		wakeup->last_full_log = 0;
 		wakeup->nslots = MaxBackends;
 		for (i = 0; i < MaxBackends; i++)
@@ -191,6 +204,7 @@ wakeup_shmem_startup(void)
 
 			slot->registered = false;
 			slot->prev = slot->next = NO_SLOT;
+			slot->nmulti = 0;
 			pg_atomic_init_u32(&slot->wakeups, 0);
 		}
 	}
@@ -207,8 +221,18 @@ static void
 unlink_slot(int me)
 {
 	WaiterSlot *slot = &wakeup->slots[me];
-	WaitQueue  *wq = hash_search(wait_queues, &slot->key, HASH_FIND, NULL);
+	WaitQueue  *wq;
 
+	if (slot->nmulti > 0)
+	{
+		/* a wait on several queues is on no list */
+		slot->nmulti = 0;
+		slot->registered = false;
+		pg_atomic_fetch_sub_u32(&wakeup->nmulti, 1);
+		pg_atomic_fetch_sub_u32(&wakeup->nwaiters, 1);
+		return;
+	}
+	wq = hash_search(wait_queues, &slot->key, HASH_FIND, NULL);
 	Assert(slot->registered && wq != NULL);
 	if (wq != NULL)
 	{
@@ -267,7 +291,8 @@ pgmq_waiter_register(PgmqQueue *q)
 
 	key.dbid = MyDatabaseId;
 	key.relid = q->qrelid;
-	if (my_registered && my_key.dbid == key.dbid && my_key.relid == key.relid)
+	if (my_registered && my_nmulti == 0 &&
+		my_key.dbid == key.dbid && my_key.relid == key.relid)
 		return PGMQ_WAIT_READY;
 
 	if (!exit_callback_set)
@@ -324,6 +349,68 @@ pgmq_waiter_register(PgmqQueue *q)
 
 	my_registered = true;
 	my_key = key;
+	my_nmulti = 0;
+	my_owner = CurrentResourceOwner;
+	return PGMQ_WAIT_NEW;
+}
+
+/*
+ * Register this backend as one waiter on all n queues of qs at once
+ * (read_multi_with_poll), unless it already is.  Such a registration is on
+ * no per-queue list: the slot holds the queues' OIDs, and a committing
+ * sender looks through the slots of multi-queue waiters (counted by
+ * nmulti) as well as its queue's list.  Same results as
+ * pgmq_waiter_register(); n is at most PGMQ_MAX_MULTI_QUEUES.
+ */
+PgmqWaitMode
+pgmq_waiter_register_multi(PgmqQueue *qs, int n)
+{
+	WaiterSlot *slot;
+	int			me;
+	int			i;
+
+	Assert(n > 0 && n <= PGMQ_MAX_MULTI_QUEUES);
+	if (wakeup == NULL || MyProc == NULL || pgmq_my_proc_number() >= wakeup->nslots)
+		return PGMQ_WAIT_POLL;
+
+	if (my_registered && my_nmulti == n && my_key.dbid == MyDatabaseId)
+	{
+		for (i = 0; i < n; i++)
+			if (my_multi[i] != qs[i].qrelid)
+				break;
+		if (i == n)
+			return PGMQ_WAIT_READY;
+	}
+
+	if (!exit_callback_set)
+	{
+		before_shmem_exit(wakeup_before_shmem_exit, (Datum) 0);
+		exit_callback_set = true;
+	}
+
+	me = pgmq_my_proc_number();
+	slot = &wakeup->slots[me];
+	LWLockAcquire(wakeup->lock, LW_EXCLUSIVE);
+	if (my_registered)
+	{
+		unlink_slot(me);
+		my_registered = false;
+		my_owner = NULL;
+	}
+	slot->key.dbid = MyDatabaseId;
+	slot->key.relid = InvalidOid;
+	slot->prev = slot->next = NO_SLOT;
+	for (i = 0; i < n; i++)
+		slot->multi_relids[i] = my_multi[i] = qs[i].qrelid;
+	slot->nmulti = n;
+	slot->registered = true;
+	pg_atomic_fetch_add_u32(&wakeup->nmulti, 1);
+	pg_atomic_fetch_add_u32(&wakeup->nwaiters, 1);
+	LWLockRelease(wakeup->lock);
+
+	my_registered = true;
+	my_key = slot->key;
+	my_nmulti = n;
 	my_owner = CurrentResourceOwner;
 	return PGMQ_WAIT_NEW;
 }
@@ -358,10 +445,29 @@ wake_queue(Oid relid)
 	key.dbid = MyDatabaseId;
 	key.relid = relid;
 	wq = hash_search(wait_queues, &key, HASH_FIND, NULL);
-	if (wq == NULL)
+	if (wq != NULL)
+		for (i = wq->head; i != NO_SLOT; i = wakeup->slots[i].next)
+			wake_slot(i);
+
+	/* waits on several queues: no list, look through the slots */
+	if (pg_atomic_read_u32(&wakeup->nmulti) == 0)
 		return;
-	for (i = wq->head; i != NO_SLOT; i = wakeup->slots[i].next)
-		wake_slot(i);
+	for (i = 0; i < wakeup->nslots; i++)
+	{
+		WaiterSlot *slot = &wakeup->slots[i];
+		int			k;
+
+		if (!slot->registered || slot->nmulti == 0 || slot->key.dbid != MyDatabaseId)
+			continue;
+		for (k = 0; k < slot->nmulti; k++)
+		{
+			if (slot->multi_relids[k] == relid)
+			{
+				wake_slot(i);
+				break;
+			}
+		}
+	}
 }
 
 /* Wake every waiter of this database; lock held shared. */

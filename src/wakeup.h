@@ -18,6 +18,7 @@ typedef enum PgmqWaitMode
 } PgmqWaitMode;
 
 extern PgmqWaitMode pgmq_waiter_register(PgmqQueue *q);
+extern PgmqWaitMode pgmq_waiter_register_multi(PgmqQueue *qs, int n);
 extern uint32 pgmq_waiter_wakeups(void);
 
 #endif							/* PGMQ_WAKEUP_H */
