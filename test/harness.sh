@@ -55,7 +55,7 @@ VERSION="${PGMQ_HARNESS_VERSION:-${PG_VERSION:-15}}"
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-partman libipc-run-perl
           python3-psycopg build-essential gnuplot-nox clang-14 libclang-rt-14-dev)
 # What test/pg/build_pg18.sh needs to build PostgreSQL 18 from source.
-PG18_BUILD_PACKAGES=(bison flex dpkg-dev pkg-config libicu-dev libreadline-dev zlib1g-dev)
+PG18_BUILD_PACKAGES=(bison flex dpkg-dev pkg-config libicu-dev libreadline-dev zlib1g-dev libxml2-dev)
 # Build flags for tests and CI: warnings are errors.  PGMQ_WERROR=1 is the
 # Makefile's switch; -Werror is also passed through COPT (which PGXS appends to
 # CFLAGS) so this holds whether or not the Makefile has that switch.
@@ -107,12 +107,12 @@ install_deps() {
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 }
-# The versions this run needs PostgreSQL 18 built for (and it is not yet).
+# Whether this run uses PostgreSQL 18 (test/pg/build_pg18.sh may have to build it).
 versions_need_build18() {
     local v list
     if [[ "$MODE" == test && -z "${PGMQ_HARNESS_VERSION:-}" ]]; then list="${PG_VERSIONS:-15 17 18}"; else list="$VERSION"; fi
     for v in $list; do
-        if [[ "$v" == 18 && ! -f "$CACHE/pg18/.pgmq-built" ]]; then return 0; fi
+        if [[ "$v" == 18 ]]; then return 0; fi
     done
     return 1
 }

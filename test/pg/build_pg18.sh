@@ -6,7 +6,7 @@
 #
 #   18   PostgreSQL 18 from Debian unstable's source package postgresql-18
 #        (pristine upstream sources, Debian's patches are not applied), built with
-#        --without-llvm --enable-tap-tests, installed into $CACHE/pg18 together
+#        --without-llvm --enable-tap-tests --with-icu --with-libxml, installed into $CACHE/pg18 together
 #        with the contrib modules the tests use (amcheck), the isolation tester
 #        and the TAP perl modules (so PGXS installcheck works), then
 #        pg_partman 5 from Debian unstable's source package pg-partman.
@@ -129,7 +129,10 @@ fetch_source() {
 
 # Debian packages the build needs (test/harness.sh installs them): since PostgreSQL 17 the
 # source tarball has no pre-generated parser files, hence bison and flex.
-BUILD_DEPS=(build-essential bison flex dpkg-dev pkg-config libicu-dev libreadline-dev zlib1g-dev libipc-run-perl)
+BUILD_DEPS=(build-essential bison flex dpkg-dev pkg-config libicu-dev libreadline-dev zlib1g-dev libxml2-dev libipc-run-perl)
+# --with-libxml: Debian's servers have it, and monitoring/postgres_exporter_queries.yaml
+# uses query_to_xml/xpath.  A cache built with other options is rebuilt.
+PG18_CONFIGURE=(--without-llvm --enable-tap-tests --with-icu --with-libxml)
 check_deps() {
     local p missing=()
     for p in "${BUILD_DEPS[@]}"; do
@@ -145,6 +148,10 @@ build18() {
     local prefix="$CACHE/pg18" stamp="$CACHE/pg18/.pgmq-built" src psrc t_all
     local server_stamp="$CACHE/pg18/.pgmq-server-built"
     lock 18
+    if [[ -f "$server_stamp" ]] && ! grep -qxF "configure: ${PG18_CONFIGURE[*]}" "$server_stamp"; then
+        log "cached PostgreSQL 18 was configured differently; building it again"
+        rm -f "$server_stamp" "$stamp"
+    fi
     if [[ -f "$stamp" && -x "$prefix/bin/pg_config" ]]; then
         log "PostgreSQL 18 already built: $(cat "$stamp") in $prefix"
         return
@@ -159,8 +166,8 @@ build18() {
         src="$work/pg/src"
         [[ -f "$src/configure" ]] || die "postgresql-18 source not unpacked in $src"
         rm -rf "$prefix"
-        step "configure PostgreSQL 18" bash -c "cd '$src' && ./configure --prefix='$prefix' --without-llvm \
-            --enable-tap-tests --with-icu >'$work/configure.log' 2>&1 || { tail -n 40 '$work/configure.log'; exit 1; }"
+        step "configure PostgreSQL 18" bash -c "cd '$src' && ./configure --prefix='$prefix' ${PG18_CONFIGURE[*]} \
+            >'$work/configure.log' 2>&1 || { tail -n 40 '$work/configure.log'; exit 1; }"
         step "make -j$JOBS (server)" bash -c "cd '$src' && make -s -j'$JOBS' >'$work/make.log' 2>&1 || { tail -n 60 '$work/make.log'; exit 1; }"
         step "make install (server, contrib/amcheck, isolation tester, TAP modules)" bash -c "
             set -e
@@ -170,7 +177,7 @@ build18() {
             make -s -j'$JOBS' -C src/test/isolation install >>'$work/install.log' 2>&1
             make -s -C src/test/perl install >>'$work/install.log' 2>&1
         " || { tail -n 60 "$work/install.log"; die "install failed"; }
-        "$prefix/bin/pg_config" --version >"$server_stamp"
+        { "$prefix/bin/pg_config" --version; echo "configure: ${PG18_CONFIGURE[*]}"; } >"$server_stamp"
         rm -rf "$work/pg"
     fi
     # pg_partman 5 against the server just installed.
