@@ -11,6 +11,8 @@
 # make fuzz                  libFuzzer on the pure-C validators for FUZZ_SECONDS (60)
 # make test-long             make test with 10 crash rounds and 300 s of fuzzing (not in CI)
 # make bench-latency         read_with_poll wakeup latency, preloaded vs polling
+# make bench-horizon         consumers while the MVCC horizon is pinned (test/bench/horizon.sh),
+#                            against the server in PGHOST/PGPORT (e.g. PGMQ_KEEP_CLUSTER=1 make test)
 # make bench-router          the same operations direct vs through a pgmq_router (2 shards), 1 and 4 clients
 #
 # router/ (extension pgmq_router) is built, installed and cleaned with pgmq.
@@ -61,7 +63,7 @@ $(UPGRADE_1_11): $(UPGRADE_1_11).in sql/pgmq--1.0.sql sql/pgmq--1.0--1.1.sql sql
 	  echo; echo "-- last: adopt the queue tables of 1.11.0 (our read index; never extension members)"; \
 	  echo "SELECT pgmq._adopt_queue_tables();"; } > $@.tmp && mv $@.tmp $@
 
-.PHONY: test test-long demo bench bench-latency bench-router fuzz router-all router-install router-clean
+.PHONY: test test-long demo bench bench-latency bench-horizon bench-router fuzz router-all router-install router-clean
 all: router-all
 install: router-install
 clean: router-clean
@@ -89,6 +91,9 @@ bench:
 
 bench-latency:
 	bash test/harness.sh latency
+
+bench-horizon:
+	PATH="$$($(PG_CONFIG) --bindir):$$PATH" bash test/bench/horizon.sh
 
 FUZZ_SECONDS ?= 60
 fuzz:

@@ -311,7 +311,14 @@ CREATE FUNCTION pgmq.enable_priorities(queue_name text) RETURNS void
 CREATE FUNCTION pgmq.disable_priorities(queue_name text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'pgmq_disable_priorities' LANGUAGE C VOLATILE;
 -- end of issue 16: priorities
-
+-- ---------------------------------------------------------------------------
+-- Read start position (issue 14, docs/horizon.md): where a read of a queue
+-- table may begin its vt range, kept in shared memory; called inside the
+-- read and pop statements.  -infinity when there is none.
+CREATE FUNCTION pgmq._horizon_start(queue_table oid)
+    RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'pgmq_horizon_start'
+    LANGUAGE C STABLE STRICT;
 
 -- issue 12/13: partitioned queues ----------------------------------------------
 -- (src/partition.c; docs/partitioning.md)

@@ -88,6 +88,10 @@ typedef struct PgmqQueueState
 	uint32		archive_retention_block;	/* where the next archive step starts */
 	bool		prio_known;		/* has_prio_index below is filled in */
 	bool		has_prio_index; /* q_<name>_prio_idx exists (priority.c) */
+	bool		horizon_known;	/* horizon_index is filled in (read_scan.c) */
+	Oid			horizon_index;	/* btree index led by vt, or InvalidOid */
+	Oid			horizon_user;	/* role horizon_allowed was checked for */
+	bool		horizon_allowed;	/* it may scan the table (read_scan.c) */
 } PgmqQueueState;
 
 /* A queue resolved for one call: validated name, locked table, cache entry. */

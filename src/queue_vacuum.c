@@ -27,12 +27,22 @@
  * Tables whose autovacuum_enabled is false are left alone, as autovacuum
  * leaves them.  pgmq.vacuum_interval = 0 turns the worker off.
  *
+ * A pinned horizon (a session idle in a transaction with an xid, a long
+ * REPEATABLE READ report) leaves VACUUM nothing to remove, yet the dead row
+ * count stays above the threshold: the worker remembers the removable
+ * horizon each table was last vacuumed at and skips the table until that
+ * horizon moves (vacuuming it again would only re-read a heap that keeps
+ * growing, every second, for nothing).  Such a table does not count as an
+ * idle round, so the worker stays to vacuum it once the horizon moves.
+ *
  * Shared state: one slot per database (at most VACUUM_SLOTS databases at a
  * time), protected by a spinlock; a slot whose worker is not running may be
  * taken over by another database.
  */
 #include "postgres.h"
 
+#include "access/relation.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "commands/vacuum.h"
@@ -44,6 +54,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "tcop/utility.h"
@@ -96,6 +107,16 @@ static uint64 consumed_rows = 0;
 /* worker side */
 static VacuumSlot *worker_slot = NULL;
 static bool worker_clean_exit = false;
+
+/* worker side: the removable horizon each table was last vacuumed at */
+#define VACUUMED_AT_MAX 256
+typedef struct VacuumedAt
+{
+	Oid			relid;
+	TransactionId horizon;
+} VacuumedAt;
+static VacuumedAt vacuumed_at[VACUUMED_AT_MAX];
+static int	n_vacuumed_at = 0;
 
 PGDLLEXPORT void pgmq_vacuum_main(Datum main_arg);
 
@@ -265,11 +286,49 @@ vacuum_worker_exit(int code, Datum arg)
 }
 
 /*
+ * Should table relid (with dead rows over the threshold) be vacuumed now?
+ * Not when its removable horizon is where it was at its last vacuum: then
+ * *waiting is set.  Otherwise the horizon is remembered for next time.
+ */
+static bool
+horizon_moved(Oid relid, bool *waiting)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	TransactionId horizon;
+	int			i;
+
+	if (rel == NULL)
+		return false;
+	horizon = GetOldestNonRemovableTransactionId(rel);
+	relation_close(rel, AccessShareLock);
+	for (i = 0; i < n_vacuumed_at; i++)
+	{
+		if (vacuumed_at[i].relid != relid)
+			continue;
+		if (TransactionIdEquals(vacuumed_at[i].horizon, horizon))
+		{
+			*waiting = true;
+			return false;
+		}
+		vacuumed_at[i].horizon = horizon;
+		return true;
+	}
+	if (n_vacuumed_at < VACUUMED_AT_MAX)
+	{
+		vacuumed_at[n_vacuumed_at].relid = relid;
+		vacuumed_at[n_vacuumed_at].horizon = horizon;
+		n_vacuumed_at++;
+	}
+	return true;
+}
+
+/*
  * The queue tables of this database that need a vacuum now, as quoted
- * qualified names allocated in cxt.
+ * qualified names allocated in cxt.  *waiting: some need one but must wait
+ * for the horizon to move.
  */
 static List *
-tables_to_vacuum(MemoryContext cxt)
+tables_to_vacuum(MemoryContext cxt, bool *waiting)
 {
 	Oid			types[2] = {FLOAT8OID, FLOAT8OID};
 	Datum		values[2];
@@ -287,7 +346,7 @@ tables_to_vacuum(MemoryContext cxt)
 	pgstat_report_activity(STATE_RUNNING, "pgmq: looking for queue tables to vacuum");
 	rc = SPI_execute_with_args(
 		"SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.'"
-		"       OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname)"
+		"       OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname), c.oid"
 		"  FROM pg_catalog.pg_class c"
 		"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 		" WHERE n.nspname OPERATOR(pg_catalog.=) 'pgmq'"
@@ -304,10 +363,19 @@ tables_to_vacuum(MemoryContext cxt)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pgmq: looking for queue tables to vacuum failed: %s",
 			 SPI_result_code_string(rc));
-	old = MemoryContextSwitchTo(cxt);
+	*waiting = false;
 	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 2, &isnull));
+
+		if (!horizon_moved(relid, waiting))
+			continue;
+		old = MemoryContextSwitchTo(cxt);
 		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-	MemoryContextSwitchTo(old);
+		MemoryContextSwitchTo(old);
+	}
 	pgmq_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -369,6 +437,7 @@ pgmq_vacuum_main(Datum main_arg)
 	{
 		List	   *names;
 		ListCell   *lc;
+		bool		waiting;
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 vacuum_interval_ms, PG_WAIT_EXTENSION);
@@ -385,10 +454,10 @@ pgmq_vacuum_main(Datum main_arg)
 		SpinLockRelease(&vacuum_shared->mutex);
 
 		MemoryContextReset(round_cxt);
-		names = tables_to_vacuum(round_cxt);
+		names = tables_to_vacuum(round_cxt, &waiting);
 		foreach(lc, names)
 			vacuum_table((const char *) lfirst(lc), round_cxt);
-		idle_rounds = (names == NIL) ? idle_rounds + 1 : 0;
+		idle_rounds = (names == NIL && !waiting) ? idle_rounds + 1 : 0;
 		if (pgmq_retention_round() > 0)	/* issue 16: retention.c */
 			idle_rounds = 0;
 		pgstat_report_stat(false);
