@@ -2,9 +2,13 @@
 #
 # make / make install        build and install into the server pg_config names
 # make installcheck          pg_regress + isolation (+ TAP) against a running server
-# make test                  everything, on a throwaway cluster (test/harness.sh),
+# make test                  everything, on a throwaway cluster per PostgreSQL version
+#                            (PG_VERSIONS="15 17 18" by default; 17 is compiled only;
+#                            18 is built once per machine by test/pg/build_pg18.sh)
 #                            built with PGMQ_WERROR=1 (-Werror; off by default)
 # make demo                  the producer/consumer walkthrough on a throwaway cluster
+#                            (PostgreSQL 15; PG_VERSION=18 for the other)
+# make bench [PG_VERSION=18] the benchmark, on 15 unless told
 # make fuzz                  libFuzzer on the pure-C validators for FUZZ_SECONDS (60)
 # make test-long             make test with 10 crash rounds and 300 s of fuzzing (not in CI)
 # make bench-latency         read_with_poll wakeup latency, preloaded vs polling

@@ -42,7 +42,7 @@ SELECT p.oid::regprocedure AS function, a.name AS unexpected_argument_name
        'qty', 'conditional', 'max_poll_seconds', 'poll_interval_ms', 'msg_id',
        'msg_ids', 'partition_interval', 'retention_interval', 'routing_key',
        'pattern', 'throttle_interval_ms', 'table_name', 'leading_partition',
-       'prefix', 'partitioned')
+       'prefix', 'partitioned', 'premake')
  ORDER BY 1, 2;
 
 -- The overload sets of the message functions, exactly as API.md lists them.

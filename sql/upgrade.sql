@@ -39,6 +39,7 @@ SELECT pg_describe_object(classid, objid, objsubid) AS member
   FROM pg_depend
  WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
    AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgmq')
+   AND classid <> 'pg_type'::regclass  -- 18 also lists the tables' row types
    AND (pg_describe_object(classid, objid, objsubid) LIKE '%dead_letter%'
         OR pg_describe_object(classid, objid, objsubid) LIKE '%redrive%')
  ORDER BY 1;

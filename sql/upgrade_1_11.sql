@@ -121,8 +121,11 @@ RESET client_min_messages;
 \i sql/upgrade_1_11_standin.psql
 SELECT pgmq.create('Dup'), pgmq.create('dup');
 SELECT queue_name FROM pgmq.meta ORDER BY 1;
+-- the HINT, without the CONTEXT (18 adds the script's statement to it)
 \set VERBOSITY default
+\set SHOW_CONTEXT never
 ALTER EXTENSION pgmq UPDATE;
+\set SHOW_CONTEXT errors
 \set VERBOSITY terse
 SELECT extversion FROM pg_extension WHERE extname = 'pgmq';
 DELETE FROM pgmq.meta WHERE queue_name = 'dup';

@@ -6,7 +6,10 @@
  * standby.  There, metrics_all leaves out unlogged queues (PostgreSQL cannot
  * read unlogged tables during recovery; metrics() of one raises that error).
  * total_messages is the identity sequence's last value, i.e. how many
- * messages were ever sent to the queue.
+ * messages were ever sent to the queue.  Reading it needs SELECT or USAGE on
+ * the sequence, checked here: pg_sequence_last_value() raises 42501 without
+ * it up to PostgreSQL 17 but returns NULL from 18 on, which would make
+ * total_messages a silent 0.
  *
  * pgmq.metrics_result has 7 columns at version 1.0, 8 at 1.1 (the 8th,
  * dead_lettered, sums pgmq.dead_letter_counts) and 9 from 1.13.1 on:
@@ -22,8 +25,11 @@
 
 #include "access/htup_details.h"
 #include "access/xlog.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_type_d.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -156,6 +162,21 @@ metrics_place(TupleDesc tupdesc, const Datum *cols, const bool *colnulls,
 	}
 }
 
+/* The caller may read the last value of queue table relid's msg_id sequence. */
+static void
+check_sequence_privilege(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, getOwnedSequences(relid))
+	{
+		Oid			seq = lfirst_oid(lc);
+
+		if (pg_class_aclcheck(seq, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_SEQUENCE, get_rel_name(seq));
+	}
+}
+
 /*
  * Compute the metrics of open queue q into values/nulls (natts columns of
  * pgmq.metrics_result) but the name, which goes to name_out (NAMEDATALEN
@@ -171,6 +192,7 @@ queue_metrics(PgmqQueue *q, int natts, Datum *values, bool *nulls, char *name_ou
 	int			i;
 	char	   *name = NULL;
 
+	check_sequence_privilege(q->qrelid);
 	args[0] = pgmq_seconds_from_now(0);
 	args[1] = CStringGetTextDatum(q->name);
 	args[2] = ObjectIdGetDatum(q->qrelid);

@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# test/harness.sh owns the throwaway-cluster workflow behind `make test`, `make demo` and `make bench`.
+# test/harness.sh owns the throwaway-cluster workflow behind `make test`, `make demo` and `make bench`,
+# on every PostgreSQL major version we test (15 and 18 run everything, 17 is compiled only).
 #
 # Usage: bash test/harness.sh <test|demo|bench|latency>
 #
-#   test   install missing Debian packages, build + install pgmq, start a
-#          throwaway PostgreSQL 15 cluster, run the PGXS suites (regress,
-#          isolation, TAP) from a scratch copy of the repo, every
-#          test/extra/*.sh, and the Python walkthrough; print "N passed, N failed".
-#   demo   same setup, then run examples/python/demo.py with 100000 messages.
-#   bench  same setup, then run test/bench/run.sh (if there is one).
-#   latency  same setup, then run test/bench/latency.sh (read_with_poll wakeup latency).
+#   test   install missing Debian packages, then for each version in
+#          PG_VERSIONS (default "15 17 18"):
+#            15, 18  build + install pgmq (with -Werror), start a throwaway
+#                    cluster, run the PGXS suites (regress, isolation, TAP)
+#                    from a scratch copy of the repo, every test/extra/*.sh,
+#                    and the Python walkthrough;
+#            17      compile only, against Debian 13's headers (-Werror), and
+#                    check that no file but src/pg_compat.h tests PG_VERSION_NUM.
+#          PostgreSQL 18 (+ pg_partman 5) is built once per machine by
+#          test/pg/build_pg18.sh and cached outside the tree; each run uses a
+#          private copy of it.  Prints one summary line per version, how long
+#          each took, and a final "N passed, N failed" over all of them.
+#   demo   same setup on one version, then run examples/python/demo.py with 100000 messages.
+#   bench  same setup on one version, then run test/bench/run.sh (if there is one).
+#   latency  same setup on one version, then run test/bench/latency.sh (read_with_poll wakeup latency).
 #
 # Works on a fresh Debian 12 machine as root (the cluster then runs as the
 # `postgres` user, because PostgreSQL refuses to run as root) or as a normal
 # user with sudo (the cluster runs as that user).
 #
 # Environment:
+#   PG_VERSIONS="15 18"   versions `test` runs (default "15 17 18"; 17 = compile only)
+#   PG_VERSION=18         version demo/bench/latency use (default 15)
+#   PGMQ_PGBIN=...        bin directory of the PostgreSQL 15 to use (default
+#                         /usr/lib/postgresql/15/bin; e.g. a relocated copy)
+#   PGMQ_CACHE=...        where test/pg/build_pg18.sh keeps PostgreSQL 18 and 17's headers
 #   PGMQ_KEEP_CLUSTER=1   leave the cluster running at the end and print how to connect
 #   PGMQ_PYTHON=...       Python interpreter with psycopg 3 (default /usr/bin/python3,
 #                         the one Debian's python3-psycopg is installed for)
@@ -32,12 +46,26 @@ case "$MODE" in
 esac
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PGBIN="${PGMQ_PGBIN:-/usr/lib/postgresql/15/bin}"  # a relocated copy of PG15 for parallel work
-PG_CONFIG="$PGBIN/pg_config"
+BUILD_PG="$REPO/test/pg/build_pg18.sh"
 PYTHON="${PGMQ_PYTHON:-/usr/bin/python3}"
 KEEP="${PGMQ_KEEP_CLUSTER:-0}"
+# One version per run: the child runs of `test`, and demo/bench/latency.
+VERSION="${PGMQ_HARNESS_VERSION:-${PG_VERSION:-15}}"
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-partman libipc-run-perl
           python3-psycopg build-essential gnuplot-nox clang-14 libclang-rt-14-dev)
+# What the test suites need besides: PL/Proxy for the router (test/t/010_router.pl),
+# the Prometheus exporter and curl (test/extra/prometheus.sh), and Debian's
+# packaging tools for the package test (test/package/deb.sh).
+if [[ "$MODE" == test ]]; then
+    PACKAGES+=(postgresql-15-plproxy prometheus-postgres-exporter curl
+               debhelper devscripts postgresql-server-dev-all)
+fi
+# What test/pg/build_pg18.sh needs to build PostgreSQL 18 from source.
+PG18_BUILD_PACKAGES=(bison flex dpkg-dev pkg-config libicu-dev libreadline-dev zlib1g-dev libxml2-dev)
+# Build flags for tests and CI: warnings are errors.  PGMQ_WERROR=1 is the
+# Makefile's switch; -Werror is also passed through COPT (which PGXS appends to
+# CFLAGS) so this holds whether or not the Makefile has that switch.
+WERROR_MAKE=(PGMQ_WERROR=1 COPT=-Werror)
 # Node.js and npm run the third-party client suite (test/extra/clients.sh);
 # Debian's packages only when the machine has no node/npm of its own.
 if [[ "$MODE" == test ]] && ! { command -v node && command -v npm; } >/dev/null; then
@@ -48,6 +76,7 @@ log() { printf '==> %s\n' "$*"; }
 die() { printf 'harness: error: %s\n' "$*" >&2; exit 1; }
 
 cd "$REPO"
+CACHE="$(bash "$BUILD_PG" path)"
 
 # bench needs nothing from us unless there is a benchmark to run.
 if [[ "$MODE" == bench && ! -f test/bench/run.sh ]]; then
@@ -70,6 +99,7 @@ fi
 # 1. Dependencies
 install_deps() {
     local missing=() p
+    if versions_need_build18; then PACKAGES+=("${PG18_BUILD_PACKAGES[@]}"); fi
     for p in "${PACKAGES[@]}"; do
         if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]]; then
             missing+=("$p")
@@ -83,11 +113,156 @@ install_deps() {
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 }
+# Whether this run uses PostgreSQL 18 (test/pg/build_pg18.sh may have to build it).
+versions_need_build18() {
+    local v list
+    if [[ "$MODE" == test && -z "${PGMQ_HARNESS_VERSION:-}" ]]; then list="${PG_VERSIONS:-15 17 18}"; else list="$VERSION"; fi
+    for v in $list; do
+        if [[ "$v" == 18 ]]; then return 0; fi
+    done
+    return 1
+}
 if [[ "${PGMQ_SKIP_DEPS:-0}" != 1 ]]; then
     install_deps
 fi
-[[ -x "$PGBIN/initdb" ]] || die "$PGBIN/initdb not found (is postgresql-15 installed?)"
-[[ -x "$PG_CONFIG" ]] || die "$PG_CONFIG not found (is postgresql-server-dev-15 installed?)"
+
+# ---------------------------------------------------------------------------
+# 1b. make test: one child run of this script per version, then the summary.
+elapsed() { # seconds -> "Xm Ys"
+    printf '%dm%02ds' $(($1 / 60)) $(($1 % 60))
+}
+
+# compile_only V PG_CONFIG: build a scratch copy of the tree against V's
+# headers with -Werror; check that only src/pg_compat.h tests PG_VERSION_NUM.
+compile_only() {
+    local v="$1" pgc="$2" dir rc=0 bad
+    dir="$(mktemp -d /tmp/pgmq-compile$v.XXXXXXXX)"
+    tar -C "$REPO" --exclude=./.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
+        --exclude=./results --exclude=./output_iso --exclude=./tmp_check --exclude=./test/clients/node_modules \
+        -cf - . | tar -C "$dir" -xf -
+    log "compiling against PostgreSQL $v headers ($("$pgc" --version)), -Werror"
+    (cd "$dir" && make -s PG_CONFIG="$pgc" "${WERROR_MAKE[@]}" clean >/dev/null 2>&1 &&
+        make -s PG_CONFIG="$pgc" "${WERROR_MAKE[@]}") || rc=$?
+    rm -rf "$dir"
+    bad="$(cd "$REPO" && grep -rln 'PG_VERSION_NUM' src --include='*.c' --include='*.h' | grep -v '^src/pg_compat\.h$' || true)"
+    if [[ -n "$bad" ]]; then
+        echo "harness: PG_VERSION_NUM is tested outside src/pg_compat.h: $bad" >&2
+        rc=1
+    fi
+    return "$rc"
+}
+
+run_all_versions() {
+    local versions="${PG_VERSIONS:-15 17 18}" v t0 t rc line pgc label
+    local summary=() total_pass=0 total_fail=0 np nf log
+    local logdir
+    logdir="$(mktemp -d /tmp/pgmq-harness-logs.XXXXXXXX)"
+    for v in $versions; do
+        t0=$(date +%s)
+        log "=============== PostgreSQL $v ==============="
+        case "$v" in
+            17)
+                rc=0
+                bash "$BUILD_PG" 17 || rc=$?
+                pgc="$CACHE/pg17-headers/bin/pg_config"
+                if [[ "$rc" -eq 0 ]]; then compile_only 17 "$pgc" || rc=$?; fi
+                t=$(($(date +%s) - t0))
+                label="PostgreSQL $( [[ -x "$pgc" ]] && "$pgc" --version | awk '{print $2}' || echo 17) (compile only, -Werror)"
+                if [[ "$rc" -eq 0 ]]; then np=1; nf=0; else np=0; nf=1; fi
+                ;;
+            15 | 18)
+                rc=0
+                if [[ "$v" == 18 ]]; then bash "$BUILD_PG" 18 || rc=$?; fi
+                log="$logdir/pg$v.log"
+                : >"$log"
+                if [[ "$rc" -eq 0 ]]; then
+                    PGMQ_HARNESS_VERSION="$v" PGMQ_SKIP_DEPS=1 bash "$REPO/test/harness.sh" test 2>&1 | tee "$log" || rc=$?
+                fi
+                t=$(($(date +%s) - t0))
+                line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)"
+                label="$(sed -n 's/^==> versions: //p' "$log" | tail -n 1)"
+                label="${label:-PostgreSQL $v}"
+                if [[ -n "$line" ]]; then
+                    np="${line%% passed*}"
+                    nf="${line#*, }"; nf="${nf%% failed}"
+                    if [[ "$rc" -ne 0 && "$nf" -eq 0 ]]; then nf=1; fi
+                else
+                    np=0; nf=1      # setup failed before any suite ran
+                fi
+                ;;
+            *)
+                log "PostgreSQL $v: not supported by this harness (15 and 18 run, 17 compiles)"
+                t=0; np=0; nf=1; label="PostgreSQL $v (unsupported here)"
+                ;;
+        esac
+        total_pass=$((total_pass + np))
+        total_fail=$((total_fail + nf))
+        summary+=("$(printf '%-52s %s passed, %s failed  (%s)' "$label:" "$np" "$nf" "$(elapsed "$t")")")
+    done
+    rm -rf "$logdir"
+    # The Debian package: built, installed into the system's PostgreSQL 15,
+    # used and removed (as root, in CI or when asked: it touches system directories).
+    if [[ "$(id -u)" -eq 0 && ( "${CI:-}" == true || "${PGMQ_DEB_TEST:-0}" == 1 ) ]]; then
+        t0=$(date +%s)
+        log "=============== Debian package (make deb, dpkg -i, tour, dpkg --purge) ==============="
+        rc=0
+        PGMQ_DEB_TEST=1 bash "$REPO/test/package/deb.sh" || rc=$?
+        if [[ "$rc" -eq 0 ]]; then np=1; nf=0; else np=0; nf=1; fi
+        total_pass=$((total_pass + np))
+        total_fail=$((total_fail + nf))
+        summary+=("$(printf '%-52s %s passed, %s failed  (%s)' "Debian package postgresql-15-pgmq:" "$np" "$nf" "$(elapsed $(($(date +%s) - t0)))")")
+    fi
+    echo
+    log "summary"
+    printf '  %s\n' "${summary[@]}"
+    echo "$total_pass passed, $total_fail failed"
+    ((total_fail == 0))
+}
+
+if [[ "$MODE" == test && -z "${PGMQ_HARNESS_VERSION:-}" ]]; then
+    T_ALL=$(date +%s)
+    rc=0
+    run_all_versions || rc=$?
+    log "make test took $(elapsed $(($(date +%s) - T_ALL)))"
+    exit "$rc"
+fi
+
+# ---------------------------------------------------------------------------
+# From here on: one version (a child run of `test`, or demo/bench/latency).
+TMP="$(mktemp -d /tmp/pgmq-harness.XXXXXXXX)"
+chmod 755 "$TMP"
+trap 'rm -rf "$TMP"' EXIT   # until the cluster's own clean-up takes over
+case "$VERSION" in
+    15)
+        if [[ -n "${PGMQ_PGBIN:-}" ]]; then
+            PGBIN="$PGMQ_PGBIN"
+        else
+            # A private relocated copy of the system's PostgreSQL 15 (it finds
+            # its share and lib directories relative to its binaries): pgmq is
+            # installed into it, never into the system's directories, so the
+            # package test and other work trees see a clean server.
+            mkdir -p "$TMP/pg15/usr/lib/postgresql" "$TMP/pg15/usr/share/postgresql" "$TMP/pg15/usr/include"
+            cp -a /usr/lib/postgresql/15 "$TMP/pg15/usr/lib/postgresql/"
+            cp -a /usr/share/postgresql/15 "$TMP/pg15/usr/share/postgresql/"
+            cp -a /usr/include/postgresql "$TMP/pg15/usr/include/"
+            PGBIN="$TMP/pg15/usr/lib/postgresql/15/bin"
+        fi
+        ;;
+    18)
+        # A private copy of the cached build: pgmq is installed into it, so runs
+        # from several work trees at once do not share (or overwrite) one install.
+        bash "$BUILD_PG" 18 || { rm -rf "$TMP"; die "could not build PostgreSQL 18"; }
+        cp -a "$CACHE/pg18" "$TMP/pg18"
+        PGBIN="$TMP/pg18/bin"
+        ;;
+    *)
+        rm -rf "$TMP"
+        die "PostgreSQL $VERSION: this harness runs 15 and 18 (17 is compiled only by make test)"
+        ;;
+esac
+PG_CONFIG="$PGBIN/pg_config"
+[[ -x "$PGBIN/initdb" ]] || die "$PGBIN/initdb not found (is postgresql-$VERSION installed?)"
+[[ -x "$PG_CONFIG" ]] || die "$PG_CONFIG not found (is postgresql-server-dev-$VERSION installed?)"
 id "$RUN_USER" >/dev/null 2>&1 || die "user '$RUN_USER' does not exist (it comes with postgresql-common)"
 command -v "$PYTHON" >/dev/null || die "python interpreter '$PYTHON' not found"
 
@@ -115,21 +290,21 @@ as_user() {
 
 # ---------------------------------------------------------------------------
 # 2. Build and install
-log "building pgmq (PG_CONFIG=$PG_CONFIG)"
+T_STEP=$(date +%s)
+log "building pgmq (PG_CONFIG=$PG_CONFIG, -Werror)"
 make PG_CONFIG="$PG_CONFIG" clean >/dev/null || true
-make PG_CONFIG="$PG_CONFIG" || die "build failed"
+make PG_CONFIG="$PG_CONFIG" "${WERROR_MAKE[@]}" || die "build failed"
 log "installing pgmq"
-"${SUDO[@]}" make PG_CONFIG="$PG_CONFIG" install || die "make install failed"
+"${SUDO[@]}" make PG_CONFIG="$PG_CONFIG" "${WERROR_MAKE[@]}" install || die "make install failed"
+log "build + install: $(($(date +%s) - T_STEP)) s"
 
 # ---------------------------------------------------------------------------
 # 3. Throwaway cluster
-TMP="$(mktemp -d /tmp/pgmq-harness.XXXXXXXX)"
 DATA="$TMP/data"
 SERVER_LOG="$TMP/server.log"
 PORT=""
 STARTED=0
 LOG_SHOWN=0
-chmod 755 "$TMP"
 if [[ "$(id -u)" -eq 0 ]]; then chown "$RUN_USER": "$TMP"; fi
 
 show_server_log() {
@@ -225,6 +400,8 @@ PGENV=("PGHOST=$TMP" "PGPORT=$PORT" "PGUSER=postgres" "PGDATABASE=postgres")
 psql_admin() {
     as_user env "${PGENV[@]}" "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"
 }
+# What this run tests: the server's version and the pg_partman it has (the parent's summary line).
+log "versions: PostgreSQL $(psql_admin -At -c 'SHOW server_version' | awk '{print $1}') + pg_partman $(psql_admin -At -c "SELECT coalesce(max(default_version), 'none') FROM pg_available_extensions WHERE name = 'pg_partman'")"
 
 # ---------------------------------------------------------------------------
 # 4. test
@@ -258,6 +435,7 @@ print_file() { # path [tail-lines]
 
 run_tests() {
     local copy="$TMP/src" rc suites s
+    T_STEP=$(date +%s)
     log "copying the working tree to $copy"
     mkdir -p "$copy"
     tar -C "$REPO" --exclude=./.git --exclude=./results --exclude=./output_iso \
@@ -334,6 +512,7 @@ run_tests() {
     (cd "$copy" && as_user env "${PGENV[@]}" "$PYTHON" examples/python/demo.py \
         --messages 2000 --consumers 5) || rc=$?
     suite_result walkthrough "$rc"
+    log "suites: $(($(date +%s) - T_STEP)) s"
 
     echo
     if ((${#FAILED[@]} > 0)); then
