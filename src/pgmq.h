@@ -81,6 +81,7 @@ typedef struct PgmqQueueState
 	bool		dedup_known;	/* dedup_window below is filled in */
 	int32		dedup_window;	/* seconds; 0: no deduplication (dedup.c) */
 	Oid			dedup_seq;		/* q_<name>'s msg_id sequence, when dedup_window */
+	Oid			dedup_relid;	/* pgmq.d_<name>, when dedup_window */
 	uint32		dedup_clean_block;	/* where dedup.c's next clean-up starts */
 	bool		retention_known;	/* the two retentions below are filled in */
 	int64		message_retention_us;	/* 0: keep forever (retention.c) */
