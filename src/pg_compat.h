@@ -52,4 +52,17 @@
 	ExecInsertIndexTuples((rri), (slot), (estate), false, (noDupErr), (specConflict), NIL)
 #endif
 
+/*
+ * pgmq_index_beginscan(heap, index, snapshot, nkeys): an index scan without
+ * ORDER BY keys.  18 added the instrumentation argument.
+ */
+#include "access/genam.h"
+#if PG_VERSION_NUM >= 180000
+#define pgmq_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), 0)
+#else
+#define pgmq_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), 0)
+#endif
+
 #endif							/* PGMQ_PG_COMPAT_H */

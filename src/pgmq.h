@@ -89,6 +89,8 @@ typedef struct PgmqQueueState
 	uint32		archive_retention_block;	/* where the next archive step starts */
 	bool		prio_known;		/* has_prio_index below is filled in */
 	bool		has_prio_index; /* q_<name>_prio_idx exists (priority.c) */
+	Oid			prio_index;		/* its OID, when has_prio_index */
+	int8		prio_last;		/* priority of this backend's last delivery + 1; 0: none */
 } PgmqQueueState;
 
 /* A queue resolved for one call: validated name, locked table, cache entry. */
