@@ -52,7 +52,19 @@ CREATE TYPE pgmq.metrics_result AS (
     scrape_time timestamp with time zone,
     queue_visible_length bigint,
     default_partition_length bigint,
-    dead_lettered bigint
+    dead_lettered bigint,
+    retention_expired bigint
+);
+
+CREATE TYPE pgmq.multi_message_record AS (
+    queue_name text,
+    msg_id bigint,
+    read_ct integer,
+    enqueued_at timestamp with time zone,
+    last_read_at timestamp with time zone,
+    vt timestamp with time zone,
+    message jsonb,
+    headers jsonb
 );
 
 -- ---------------------------------------------------------------------------
@@ -275,7 +287,8 @@ CREATE FUNCTION pgmq_router.s_metrics(a_shard integer, a_q text) RETURNS SETOF p
            (j OPERATOR(pg_catalog.->>) 'scrape_time')::pg_catalog.timestamptz AS scrape_time,
            (j OPERATOR(pg_catalog.->>) 'queue_visible_length')::pg_catalog.int8 AS queue_visible_length,
            (j OPERATOR(pg_catalog.->>) 'default_partition_length')::pg_catalog.int8 AS default_partition_length,
-           (j OPERATOR(pg_catalog.->>) 'dead_lettered')::pg_catalog.int8 AS dead_lettered
+           (j OPERATOR(pg_catalog.->>) 'dead_lettered')::pg_catalog.int8 AS dead_lettered,
+           (j OPERATOR(pg_catalog.->>) 'retention_expired')::pg_catalog.int8 AS retention_expired
       FROM pgmq.metrics(a_q) m, pg_catalog.to_jsonb(m) j;
 $$;
 CREATE FUNCTION pgmq_router.s_metrics_all(a_shard integer) RETURNS SETOF pgmq.metrics_result LANGUAGE plproxy AS $$
@@ -288,7 +301,8 @@ CREATE FUNCTION pgmq_router.s_metrics_all(a_shard integer) RETURNS SETOF pgmq.me
            (j OPERATOR(pg_catalog.->>) 'scrape_time')::pg_catalog.timestamptz AS scrape_time,
            (j OPERATOR(pg_catalog.->>) 'queue_visible_length')::pg_catalog.int8 AS queue_visible_length,
            (j OPERATOR(pg_catalog.->>) 'default_partition_length')::pg_catalog.int8 AS default_partition_length,
-           (j OPERATOR(pg_catalog.->>) 'dead_lettered')::pg_catalog.int8 AS dead_lettered
+           (j OPERATOR(pg_catalog.->>) 'dead_lettered')::pg_catalog.int8 AS dead_lettered,
+           (j OPERATOR(pg_catalog.->>) 'retention_expired')::pg_catalog.int8 AS retention_expired
       FROM pgmq.metrics_all() m, pg_catalog.to_jsonb(m) j;
 $$;
 CREATE FUNCTION pgmq_router.s_validate_queue_name(a_shard integer, a_q text) RETURNS integer LANGUAGE plproxy AS $$
@@ -663,7 +677,8 @@ CREATE FUNCTION pgmq_router.sum_metrics(a_rows pgmq.metrics_result[]) RETURNS pg
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT ROW(min(m.queue_name), sum(m.queue_length)::bigint, min(m.newest_msg_age_sec), max(m.oldest_msg_age_sec),
                sum(m.total_messages)::bigint, max(m.scrape_time), sum(m.queue_visible_length)::bigint,
-               sum(m.default_partition_length)::bigint, sum(m.dead_lettered)::bigint)::pgmq.metrics_result
+               sum(m.default_partition_length)::bigint, sum(m.dead_lettered)::bigint,
+               sum(m.retention_expired)::bigint)::pgmq.metrics_result
       FROM unnest(a_rows) m
 $$;
 
@@ -747,7 +762,9 @@ $$;
 
 -- One message.  Placed queue: its shard.  Spread queue: the shard of its
 -- x-pgmq-group (that shard down is an error: the group's order lives there),
--- else the shards in turn, skipping a shard the call could not reach.
+-- else of its x-pgmq-dedup-id (the ids of a deduplication window live on
+-- one shard: a repeated id must reach the shard that has it), else the
+-- shards in turn, skipping a shard the call could not reach.
 CREATE FUNCTION pgmq_router.send_one(a_q text, a_msg jsonb, a_headers jsonb, a_delay integer, a_at timestamptz,
                                      a_use_at boolean)
 RETURNS SETOF bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -775,7 +792,7 @@ BEGIN
         RETURN;
     END IF;
     IF jsonb_typeof(a_headers) = 'object' THEN
-        grp := a_headers->>'x-pgmq-group';
+        grp := coalesce(a_headers->>'x-pgmq-group', a_headers->>'x-pgmq-dedup-id');
     END IF;
     IF grp IS NOT NULL THEN
         start := pgmq_router.group_shard(grp, r.nshards);
@@ -803,8 +820,9 @@ BEGIN
 END $$;
 
 -- A batch.  Spread queue: the whole batch to one shard in turn, unless some
--- message has an x-pgmq-group header: then each message to its shard, ids in
--- input order (such a batch is not atomic across shards).
+-- message has an x-pgmq-group or x-pgmq-dedup-id header: then each message
+-- to its shard, ids in input order (such a batch is not atomic across
+-- shards).
 CREATE FUNCTION pgmq_router.send_many(a_q text, a_msgs jsonb[], a_headers jsonb[], a_delay integer, a_at timestamptz,
                                       a_use_at boolean)
 RETURNS SETOF bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -833,7 +851,8 @@ BEGIN
     IF a_headers IS NOT NULL AND array_ndims(a_headers) = 1 AND array_ndims(a_msgs) = 1
        AND cardinality(a_headers) = cardinality(a_msgs) AND array_position(a_msgs, NULL) IS NULL
        AND EXISTS (SELECT 1 FROM unnest(a_headers) h
-                    WHERE jsonb_typeof(h) = 'object' AND h->>'x-pgmq-group' IS NOT NULL) THEN
+                    WHERE jsonb_typeof(h) = 'object'
+                      AND (h->>'x-pgmq-group' IS NOT NULL OR h->>'x-pgmq-dedup-id' IS NOT NULL)) THEN
         FOR i IN 1 .. cardinality(a_msgs) LOOP
             RETURN QUERY SELECT * FROM pgmq_router.send_one(a_q, a_msgs[i], a_headers[i], a_delay, a_at, a_use_at);
         END LOOP;
@@ -1952,4 +1971,383 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       FROM pg_foreign_server s CROSS JOIN LATERAL pg_options_to_table(s.srvoptions) o
      WHERE s.srvname = 'pgmq_cluster' AND o.option_name ~ '^p[0-9]+$'
      ORDER BY 1
+$$;
+
+-- ===========================================================================
+-- Statistics (pgmq issue 17): gathered from every shard.  A queue's row is
+-- the sum of its parts (one part for a placed queue, one per shard for a
+-- spread queue); stats_reset is the latest reset among the parts, so the
+-- counters cover at least everything since then.  A shard down: an error
+-- naming it (as list_queues), not a partial answer.
+CREATE FUNCTION pgmq_router.s_stats(a_shard integer)
+RETURNS TABLE (queue_name text, sends bigint, messages_sent bigint, reads bigint, messages_delivered bigint,
+               redeliveries bigint, empty_reads bigint, deletes bigint, archives bigint, pops bigint,
+               dead_lettered bigint, poll_wakeups bigint, queue_length_estimate bigint,
+               stats_reset timestamptz) LANGUAGE plproxy AS $$
+    CLUSTER 'pgmq_cluster'; RUN ON a_shard;
+    SELECT queue_name, sends, messages_sent, reads, messages_delivered, redeliveries, empty_reads, deletes,
+           archives, pops, dead_lettered, poll_wakeups, queue_length_estimate, stats_reset
+      FROM pgmq.stats();
+$$;
+CREATE FUNCTION pgmq_router.s_stats_info(a_shard integer)
+RETURNS TABLE (max_tracked_queues integer, tracked_queues integer, untracked_events bigint) LANGUAGE plproxy AS $$
+    CLUSTER 'pgmq_cluster'; RUN ON a_shard;
+    SELECT max_tracked_queues, tracked_queues, untracked_events FROM pgmq.stats_info();
+$$;
+CREATE FUNCTION pgmq_router.s_stats_reset(a_shard integer, a_q text) RETURNS integer LANGUAGE plproxy AS $$
+    CLUSTER 'pgmq_cluster'; RUN ON a_shard;
+    SELECT 1 FROM pgmq.stats_reset(a_q);
+$$;
+
+CREATE FUNCTION pgmq.stats(
+    OUT queue_name text,
+    OUT sends bigint,
+    OUT messages_sent bigint,
+    OUT reads bigint,
+    OUT messages_delivered bigint,
+    OUT redeliveries bigint,
+    OUT empty_reads bigint,
+    OUT deletes bigint,
+    OUT archives bigint,
+    OUT pops bigint,
+    OUT dead_lettered bigint,
+    OUT poll_wakeups bigint,
+    OUT queue_length_estimate bigint,
+    OUT stats_reset timestamp with time zone)
+RETURNS SETOF record LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT min(j->>'queue_name'),
+           sum((j->>'sends')::bigint)::bigint, sum((j->>'messages_sent')::bigint)::bigint,
+           sum((j->>'reads')::bigint)::bigint, sum((j->>'messages_delivered')::bigint)::bigint,
+           sum((j->>'redeliveries')::bigint)::bigint, sum((j->>'empty_reads')::bigint)::bigint,
+           sum((j->>'deletes')::bigint)::bigint, sum((j->>'archives')::bigint)::bigint,
+           sum((j->>'pops')::bigint)::bigint, sum((j->>'dead_lettered')::bigint)::bigint,
+           sum((j->>'poll_wakeups')::bigint)::bigint, sum((j->>'queue_length_estimate')::bigint)::bigint,
+           max((j->>'stats_reset')::timestamptz)
+      FROM pgmq_router.run_all('SELECT * FROM pgmq_router.s_stats($1)')
+     GROUP BY lower(j->>'queue_name')
+     ORDER BY lower(j->>'queue_name')
+$$;
+CREATE VIEW pgmq.stats AS SELECT * FROM pgmq.stats();
+
+-- Capacity and lost events of the whole cluster: sums over the shards
+-- (pgmq_router.stats_info_by_shard() has one row per shard: a full shard
+-- shows there first).
+CREATE FUNCTION pgmq_router.stats_info_by_shard()
+RETURNS TABLE (shard integer, max_tracked_queues integer, tracked_queues integer, untracked_events bigint)
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT shard, (j->>'max_tracked_queues')::integer, (j->>'tracked_queues')::integer,
+           (j->>'untracked_events')::bigint
+      FROM pgmq_router.run_all('SELECT * FROM pgmq_router.s_stats_info($1)')
+     ORDER BY shard
+$$;
+CREATE FUNCTION pgmq.stats_info(
+    OUT max_tracked_queues integer,
+    OUT tracked_queues integer,
+    OUT untracked_events bigint)
+RETURNS record LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT sum(s.max_tracked_queues)::integer, sum(s.tracked_queues)::integer, sum(s.untracked_events)::bigint
+      FROM pgmq_router.stats_info_by_shard() s
+$$;
+
+-- No name: every shard.  A name: the shards the queue has a part on (the
+-- shard checks the name).
+CREATE FUNCTION pgmq.stats_reset(queue_name text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF queue_name IS NULL THEN
+        PERFORM count(*) FROM pgmq_router.run_all('SELECT pgmq_router.s_stats_reset($1, NULL)');
+    ELSE
+        PERFORM count(*) FROM pgmq_router.run_q(queue_name, 'SELECT pgmq_router.s_stats_reset($1, $2)::text');
+    END IF;
+END $$;
+
+-- As on a shard: monitoring roles read, only superusers (or whom they grant) reset.
+REVOKE ALL ON FUNCTION pgmq.stats() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgmq.stats_info() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgmq.stats_reset(text) FROM PUBLIC;
+REVOKE ALL ON pgmq.stats FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmq.stats() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgmq.stats_info() TO pg_monitor;
+GRANT SELECT ON pgmq.stats TO pg_monitor;
+
+-- ===========================================================================
+-- Per-queue settings (pgmq issue 16): deduplication window, retention,
+-- priorities.  A placed queue: its shard.  A spread queue: every shard, one
+-- after the other, each in its own transaction (a shard failing midway
+-- leaves the earlier shards changed: run the call again, each of these is
+-- idempotent).
+CREATE FUNCTION pgmq_router.s_set_dedup_window(a_shard integer, a_q text, a_s integer) RETURNS integer LANGUAGE plproxy AS $$
+    CLUSTER 'pgmq_cluster'; RUN ON a_shard;
+    SELECT 1 FROM pgmq.set_dedup_window(a_q, a_s);
+$$;
+CREATE FUNCTION pgmq_router.s_set_retention(a_shard integer, a_q text, a_m interval, a_a interval)
+RETURNS integer LANGUAGE plproxy AS $$
+    CLUSTER 'pgmq_cluster'; RUN ON a_shard;
+    SELECT 1 FROM pgmq.set_retention(a_q, a_m, a_a);
+$$;
+CREATE FUNCTION pgmq_router.s_apply_retention(a_shard integer, a_q text) RETURNS bigint LANGUAGE plproxy AS $$
+    CLUSTER 'pgmq_cluster'; RUN ON a_shard;
+    SELECT pgmq.apply_retention(a_q);
+$$;
+CREATE FUNCTION pgmq_router.s_enable_priorities(a_shard integer, a_q text) RETURNS integer LANGUAGE plproxy AS $$
+    CLUSTER 'pgmq_cluster'; RUN ON a_shard;
+    SELECT 1 FROM pgmq.enable_priorities(a_q);
+$$;
+CREATE FUNCTION pgmq_router.s_disable_priorities(a_shard integer, a_q text) RETURNS boolean LANGUAGE plproxy AS $$
+    CLUSTER 'pgmq_cluster'; RUN ON a_shard;
+    SELECT pgmq.disable_priorities(a_q);
+$$;
+
+CREATE FUNCTION pgmq.set_dedup_window(queue_name text, seconds integer) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT count(*) FROM pgmq_router.run_q($1, 'SELECT pgmq_router.s_set_dedup_window($1, $2, $3)::text', $2);
+    SELECT NULL::void;
+$$;
+-- (the intervals travel as text through run_q)
+CREATE FUNCTION pgmq.set_retention(queue_name text, message_retention interval, archive_retention interval) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT count(*) FROM pgmq_router.run_q($1,
+        'SELECT pgmq_router.s_set_retention($1, $2, $4::pg_catalog.interval, $6::pg_catalog.interval)::text',
+        a_text => $2::text, a_text2 => $3::text);
+    SELECT NULL::void;
+$$;
+-- One step on every part; the rows removed add up.
+CREATE FUNCTION pgmq.apply_retention(queue_name text) RETURNS bigint
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT sum(r::bigint)::bigint FROM pgmq_router.run_q($1, 'SELECT pgmq_router.s_apply_retention($1, $2)::text') r
+$$;
+CREATE FUNCTION pgmq.enable_priorities(queue_name text) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT count(*) FROM pgmq_router.run_q($1, 'SELECT pgmq_router.s_enable_priorities($1, $2)::text');
+    SELECT NULL::void;
+$$;
+-- true when some part had the index
+CREATE FUNCTION pgmq.disable_priorities(queue_name text) RETURNS boolean
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT bool_or(r::boolean) FROM pgmq_router.run_q($1, 'SELECT pgmq_router.s_disable_priorities($1, $2)::text') r
+$$;
+
+-- ===========================================================================
+-- read_multi (pgmq issue 16) over queues on several shards.
+--
+-- Queues all placed on one shard: the call goes there whole (one
+-- transaction, the shard's order, wakeups and errors).  Otherwise:
+--  1. every check comes before any shard reads: arguments, array and
+--     element errors, then that each placed queue exists on its shard; a
+--     failing check is reported by a shard call that can only fail (the
+--     shard's own SQLSTATE and text, in the shard's order of checks);
+--  2. each involved shard (a placed queue's, every shard for a spread queue)
+--     gets read_multi over its queues, in array order, for what is still
+--     missing of qty, starting at a rotating shard; nothing is read that is
+--     not returned (a message taken and not returned would have lost a
+--     delivery: read_ct raised, hidden for vt);
+--  3. the rows are returned oldest visible first, by vt, then the queue's
+--     position in queue_names, then msg_id (spread msg_ids name their shard).
+-- Not atomic across shards: each shard's part is its own transaction, so
+-- the order holds within the rows one call returns, and an older message
+-- on a shard asked later can wait for the next call when an earlier shard
+-- filled qty.  A shard that holds only parts of spread queues and cannot be
+-- reached is skipped; one that holds a placed queue fails the call naming it.
+CREATE FUNCTION pgmq_router.s_read_multi(a_shard integer, a_names text[], a_vt integer, a_qty integer)
+RETURNS SETOF pgmq.multi_message_record LANGUAGE plproxy AS $$
+    CLUSTER 'pgmq_cluster'; RUN ON a_shard;
+    SELECT queue_name, msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers
+      FROM pgmq.read_multi(a_names, a_vt, a_qty);
+$$;
+CREATE FUNCTION pgmq_router.s_read_multi_with_poll(a_shard integer, a_names text[], a_vt integer, a_qty integer,
+                                                   a_mps integer, a_pim integer)
+RETURNS SETOF pgmq.multi_message_record LANGUAGE plproxy AS $$
+    CLUSTER 'pgmq_cluster'; RUN ON a_shard;
+    SELECT queue_name, msg_id, read_ct, enqueued_at, last_read_at, vt, message, headers
+      FROM pgmq.read_multi_with_poll(a_names, a_vt, a_qty, a_mps, a_pim);
+$$;
+-- the names of a_names (as given) that are no queue on the shard
+CREATE FUNCTION pgmq_router.s_missing_queues(a_shard integer, a_names text[]) RETURNS SETOF text LANGUAGE plproxy AS $$
+    CLUSTER 'pgmq_cluster'; RUN ON a_shard;
+    SELECT n FROM pg_catalog.unnest(a_names) n
+     WHERE NOT EXISTS (SELECT 1 FROM pgmq.meta m
+                        WHERE pg_catalog.lower(m.queue_name) OPERATOR(pg_catalog.=) pg_catalog.lower(n));
+$$;
+
+-- One read_multi call on one shard (a_poll: the _with_poll form).
+CREATE FUNCTION pgmq_router.multi_on(a_shard integer, a_names text[], a_vt integer, a_qty integer,
+                                     a_poll boolean, a_mps integer, a_pim integer)
+RETURNS SETOF pgmq.multi_message_record LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF a_poll THEN
+        RETURN QUERY SELECT * FROM pgmq_router.s_read_multi_with_poll(a_shard, a_names, a_vt, a_qty, a_mps, a_pim);
+    ELSE
+        RETURN QUERY SELECT * FROM pgmq_router.s_read_multi(a_shard, a_names, a_vt, a_qty);
+    END IF;
+END $$;
+
+-- A call that must fail on a shard before it reads anything: re-raise its
+-- error.  (Should it return instead, that is a router bug: XX000.)
+CREATE FUNCTION pgmq_router.multi_must_fail(a_shard integer, a_names text[], a_vt integer, a_qty integer,
+                                            a_poll boolean, a_mps integer, a_pim integer) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    BEGIN
+        PERFORM count(*) FROM pgmq_router.multi_on(a_shard, a_names, a_vt, a_qty, a_poll, a_mps, a_pim);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+        PERFORM pgmq_router.fail(a_shard, e1, e2, e3, e4);
+    END;
+    RAISE EXCEPTION 'pgmq_router: a read_multi check on shard % did not fail', a_shard USING ERRCODE = 'XX000';
+END $$;
+
+-- The names of a_names that go to shard a_shard (placed there, or spread),
+-- in array order.
+CREATE FUNCTION pgmq_router.multi_names_on(a_names text[], a_spread boolean[], a_shards integer[], a_shard integer)
+RETURNS text[] LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(array_agg(u.nm ORDER BY u.o), '{}')
+      FROM unnest(a_names, a_spread, a_shards) WITH ORDINALITY u(nm, sp, sh, o)
+     WHERE u.sp OR (u.sh = a_shard AND u.nm IS NOT NULL)
+$$;
+
+CREATE FUNCTION pgmq_router.multi_read(a_names text[], a_vt integer, a_qty integer, a_poll boolean,
+                                       a_mps integer, a_pim integer)
+RETURNS SETOF pgmq.multi_message_record LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    n integer := pgmq_router.shard_count();
+    names text[];          -- the elements, flattened, in order
+    lnames text[];
+    spread boolean[];
+    shards integer[];      -- placement shard of each element
+    placed integer[];      -- shards with a placed queue of the call
+    missing text[] := '{}';
+    first_missing integer;
+    k integer;
+    sh integer;
+    start integer;
+    got integer;
+    down integer;
+    asked integer;
+    deadline timestamptz;
+    rows pgmq.multi_message_record[];
+    part pgmq.multi_message_record[];
+    e1 text; e2 text; e3 text; e4 text;
+BEGIN
+    SELECT coalesce(array_agg(u.nm ORDER BY u.o), '{}'), coalesce(array_agg(lower(u.nm) ORDER BY u.o), '{}'),
+           coalesce(array_agg(u.nm IS NOT NULL AND EXISTS (SELECT 1 FROM pgmq_router.spread_queue s
+                                                           WHERE s.queue_name = lower(u.nm)) ORDER BY u.o), '{}'),
+           coalesce(array_agg(coalesce(hashtext(lower(u.nm)) & (n - 1), 0) ORDER BY u.o), '{}')
+      INTO names, lnames, spread, shards
+      FROM unnest(a_names) WITH ORDINALITY u(nm, o);
+    SELECT coalesce(array_agg(DISTINCT u.sh), '{}') INTO placed
+      FROM unnest(names, spread, shards) u(nm, sp, sh) WHERE NOT u.sp AND u.nm IS NOT NULL;
+
+    -- all on one shard (or nothing to route by): the whole call goes there
+    IF NOT (true = ANY (spread)) AND cardinality(placed) <= 1 THEN
+        sh := coalesce(placed[1], 0);
+        BEGIN
+            RETURN QUERY SELECT * FROM pgmq_router.multi_on(sh, a_names, a_vt, a_qty, a_poll, a_mps, a_pim);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+            PERFORM pgmq_router.fail(sh, e1, e2, e3, e4);
+        END;
+        RETURN;
+    END IF;
+
+    -- 1. checks, in the shard's order: vt, qty (max_poll_seconds,
+    -- poll_interval_ms), the array, each element (NULL, name, named twice),
+    -- then that each queue exists.  (A NULL or empty array went whole to a
+    -- shard above.)
+    IF a_vt IS NULL OR a_vt < 0 OR a_qty IS NULL OR a_qty <= 0
+       OR (a_poll AND (a_mps IS NULL OR a_mps < 0 OR a_pim IS NULL OR a_pim <= 0)) THEN
+        PERFORM pgmq_router.multi_must_fail(0, ARRAY[]::text[], a_vt, a_qty, a_poll, a_mps, a_pim);
+    END IF;
+    IF array_ndims(a_names) > 1 OR cardinality(a_names) > 32 THEN
+        PERFORM pgmq_router.multi_must_fail(0, a_names, a_vt, a_qty, a_poll, a_mps, a_pim);
+    END IF;
+    FOREACH sh IN ARRAY placed LOOP
+        BEGIN
+            missing := missing || ARRAY(SELECT pgmq_router.s_missing_queues(sh,
+                                            ARRAY(SELECT u.nm FROM unnest(names, spread, shards) WITH ORDINALITY u(nm, sp, s, o)
+                                                   WHERE NOT u.sp AND u.s = sh AND u.nm IS NOT NULL ORDER BY u.o)));
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+            PERFORM pgmq_router.fail(sh, e1, e2, e3, e4);
+        END;
+    END LOOP;
+    FOR i IN 1 .. cardinality(names) LOOP
+        IF names[i] IS NULL THEN
+            PERFORM pgmq_router.multi_must_fail(0, ARRAY[NULL]::text[], a_vt, a_qty, a_poll, a_mps, a_pim);
+        END IF;
+        IF NOT spread[i] AND names[i] = ANY (missing) THEN
+            -- an invalid name, or a queue its shard does not have (reported last)
+            BEGIN
+                PERFORM pgmq_router.multi_must_fail(shards[i], ARRAY[names[i]], a_vt, a_qty, a_poll, a_mps, a_pim);
+            EXCEPTION WHEN undefined_table THEN
+                first_missing := coalesce(first_missing, i);
+            END;
+        END IF;
+        k := array_position(lnames, lnames[i]);
+        IF k < i THEN
+            PERFORM pgmq_router.multi_must_fail(0, ARRAY[names[k], names[i]], a_vt, a_qty, a_poll, a_mps, a_pim);
+        END IF;
+    END LOOP;
+    IF first_missing IS NOT NULL THEN
+        PERFORM pgmq_router.multi_must_fail(shards[first_missing], ARRAY[names[first_missing]], a_vt, a_qty,
+                                            a_poll, a_mps, a_pim);
+    END IF;
+
+    -- 2. read: each involved shard in turn for what is still missing; with
+    -- poll, rounds that do not wait on the shards until something comes or
+    -- time is up
+    IF a_poll THEN
+        deadline := clock_timestamp() + make_interval(secs => a_mps);
+    END IF;
+    LOOP
+        got := 0;
+        down := 0;
+        asked := 0;
+        rows := '{}';
+        start := pgmq_router.next_turn(n);
+        FOR i IN 0 .. n - 1 LOOP
+            sh := (start + i) % n;
+            CONTINUE WHEN NOT (true = ANY (spread) OR sh = ANY (placed));
+            asked := asked + 1;
+            BEGIN
+                part := ARRAY(
+                    SELECT ROW(r.queue_name,
+                               CASE WHEN spread[array_position(lnames, lower(r.queue_name))]
+                                    THEN pgmq_router.spread_id(r.msg_id, sh) ELSE r.msg_id END,
+                               r.read_ct, r.enqueued_at, r.last_read_at, r.vt, r.message, r.headers)::pgmq.multi_message_record
+                      FROM pgmq_router.s_read_multi(sh, pgmq_router.multi_names_on(names, spread, shards, sh),
+                                                    a_vt, a_qty - got) r);
+                rows := rows || part;
+                got := got + cardinality(part);
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS e1 = RETURNED_SQLSTATE, e2 = MESSAGE_TEXT, e3 = PG_EXCEPTION_DETAIL, e4 = PG_EXCEPTION_HINT;
+                IF pgmq_router.failure_kind(e1, e2) IS NULL OR sh = ANY (placed) THEN
+                    PERFORM pgmq_router.fail(sh, e1, e2, e3, e4);
+                END IF;
+                down := down + 1;
+            END;
+            EXIT WHEN got >= a_qty;
+        END LOOP;
+        IF down = asked THEN
+            RAISE EXCEPTION 'no shard of cluster pgmq_cluster is available for read_multi' USING ERRCODE = '08006';
+        END IF;
+        IF got > 0 THEN
+            -- 3. oldest visible first
+            RETURN QUERY SELECT r.* FROM unnest(rows) r
+                          ORDER BY r.vt, array_position(lnames, lower(r.queue_name)), r.msg_id;
+        END IF;
+        EXIT WHEN got > 0 OR NOT a_poll OR clock_timestamp() >= deadline;
+        PERFORM pg_sleep(greatest(0, least(a_pim / 1000.0, extract(epoch FROM deadline - clock_timestamp()))));
+    END LOOP;
+END $$;
+
+CREATE FUNCTION pgmq.read_multi(queue_names text[], vt integer, qty integer)
+RETURNS SETOF pgmq.multi_message_record LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM pgmq_router.multi_read($1, $2, $3, false, NULL, NULL)
+$$;
+CREATE FUNCTION pgmq.read_multi_with_poll(queue_names text[], vt integer, qty integer,
+                                          max_poll_seconds integer DEFAULT 5, poll_interval_ms integer DEFAULT 100)
+RETURNS SETOF pgmq.multi_message_record LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM pgmq_router.multi_read($1, $2, $3, true, $4, $5)
 $$;

@@ -316,3 +316,11 @@ CREATE FUNCTION pgmq.disable_priorities(queue_name text) RETURNS boolean
 CREATE FUNCTION pgmq.message_priority(headers jsonb) RETURNS integer
     AS 'MODULE_PATHNAME', 'pgmq_message_priority' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- end of issue 16: priorities
+-- ---------------------------------------------------------------------------
+-- Read start position (issue 14, docs/horizon.md): where a read of a queue
+-- table may begin its vt range, kept in shared memory; called inside the
+-- read and pop statements.  -infinity when there is none.
+CREATE FUNCTION pgmq._horizon_start(queue_table oid)
+    RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'pgmq_horizon_start'
+    LANGUAGE C STABLE STRICT;

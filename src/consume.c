@@ -17,6 +17,13 @@
  * Ordering promise: messages come back in the order they became visible,
  * ties broken by msg_id; messages sent one after another without delay are
  * therefore read in send order.
+ *
+ * Start position: read and pop first let read_scan.c move the queue's start
+ * position past its committed-dead head, and their statement scans only
+ * vt >= pgmq._horizon_start(queue table) (docs/horizon.md): while the MVCC
+ * horizon is pinned, a read then does not step over every message consumed
+ * since.  Statements that write versions (read, set_vt) state the lowest vt
+ * they write, so that horizon.c moves the start back only as far as needed.
  */
 #include "postgres.h"
 
@@ -26,6 +33,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "horizon.h"
 #include "pgmq.h"
 #include "stats.h"
 
@@ -39,11 +47,14 @@ PG_FUNCTION_INFO_V1(pgmq_set_vt_ids_at);
 
 /*
  * The ids of up to "limit" visible messages, in read order, locked; "now"
- * is the parameter holding the current time.
+ * is the parameter holding the current time.  START(param) is the filter
+ * that begins the scan at the queue's start position, param being the
+ * queue table's OID.
  */
 #define PICK_SQL(now, filter, limit) \
 	"SELECT msg_id FROM %1$s WHERE vt OPERATOR(pg_catalog.<=) " now filter \
 	" ORDER BY vt, msg_id LIMIT " limit " FOR UPDATE SKIP LOCKED"
+#define START(param) " AND vt OPERATOR(pg_catalog.>=) pgmq._horizon_start(" param ")"
 
 /*
  * Taking one message needs no order restored: the statement is the plain
@@ -66,39 +77,74 @@ PG_FUNCTION_INFO_V1(pgmq_set_vt_ids_at);
 	" read_ct = m.read_ct OPERATOR(pg_catalog.+) 1, last_read_at = $3"
 #define COND " AND message OPERATOR(pg_catalog.@>) $4"
 
+/*
+ * The plain reads scan from the beginning of the index (pgmq_read_spec is
+ * shared with other read paths); the _start ones begin at the queue's start
+ * position, the queue table's OID being their last parameter (unused by the
+ * plain ones, so both take the same values).
+ */
 const PgmqPlanSpec pgmq_read_spec = {
 	READ_SET BY_MANY("FROM", "$3", ""),
 	3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
-static const PgmqPlanSpec read_one_spec = {
+static const PgmqPlanSpec read_one_plain_spec = {
 	READ_SET BY_ONE("$3", ""),
 	3, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
-static const PgmqPlanSpec read_cond_spec = {
+static const PgmqPlanSpec read_cond_plain_spec = {
 	READ_SET BY_MANY("FROM", "$3", COND),
 	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID}
 };
 
-static const PgmqPlanSpec read_one_cond_spec = {
+static const PgmqPlanSpec read_one_cond_plain_spec = {
 	READ_SET BY_ONE("$3", COND),
 	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID}
 };
 
-/*
- * pop: delete and return the picked messages; $1 qty, $2 now.  A deleted
- * row keeps its vt, so several are put in read order by sort_by_vt().
- */
-static const PgmqPlanSpec pop_spec = {
-	PGMQ_FIXED_PLAN "DELETE FROM %1$s m WHERE m.msg_id OPERATOR(pg_catalog.=) ANY (ARRAY("
-	PICK_SQL("$2", "", "$1") ")) RETURNING " PGMQ_M_MESSAGE_COLUMNS,
-	2, {INT4OID, TIMESTAMPTZOID}
+static const PgmqPlanSpec read_many_spec = {
+	READ_SET BY_MANY("FROM", "$3", START("$4")),
+	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, OIDOID}
 };
 
-static const PgmqPlanSpec pop_one_spec = {
-	PGMQ_FIXED_PLAN "DELETE FROM %1$s m" BY_ONE("$2", ""),
-	2, {INT4OID, TIMESTAMPTZOID}
+static const PgmqPlanSpec read_one_spec = {
+	READ_SET BY_ONE("$3", START("$4")),
+	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, OIDOID}
+};
+
+static const PgmqPlanSpec read_cond_spec = {
+	READ_SET BY_MANY("FROM", "$3", COND START("$5")),
+	5, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, OIDOID}
+};
+
+static const PgmqPlanSpec read_one_cond_spec = {
+	READ_SET BY_ONE("$3", COND START("$5")),
+	5, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, OIDOID}
+};
+
+/* [uses the start position][one, many, one cond, many cond] */
+static const PgmqPlanSpec *const read_specs[2][4] = {
+	{&read_one_plain_spec, &pgmq_read_spec, &read_one_cond_plain_spec, &read_cond_plain_spec},
+	{&read_one_spec, &read_many_spec, &read_one_cond_spec, &read_cond_spec}
+};
+
+/*
+ * pop: delete and return the picked messages; $1 qty, $2 now, ($3 queue
+ * table).  A deleted row keeps its vt, so several are put in read order by
+ * sort_by_vt().
+ */
+#define POP_MANY(filter) \
+	PGMQ_FIXED_PLAN "DELETE FROM %1$s m WHERE m.msg_id OPERATOR(pg_catalog.=) ANY (ARRAY(" \
+	PICK_SQL("$2", filter, "$1") ")) RETURNING " PGMQ_M_MESSAGE_COLUMNS
+#define POP_ONE(filter) PGMQ_FIXED_PLAN "DELETE FROM %1$s m" BY_ONE("$2", filter)
+
+/* [uses the start position][one, many] */
+static const PgmqPlanSpec pop_specs[2][2] = {
+	{{POP_ONE(""), 2, {INT4OID, TIMESTAMPTZOID}},
+	 {POP_MANY(""), 2, {INT4OID, TIMESTAMPTZOID}}},
+	{{POP_ONE(START("$3")), 3, {INT4OID, TIMESTAMPTZOID, OIDOID}},
+	 {POP_MANY(START("$3")), 3, {INT4OID, TIMESTAMPTZOID, OIDOID}}}
 };
 
 static const PgmqPlanSpec set_vt_spec = {
@@ -172,9 +218,11 @@ static uint64
 read_once(FunctionCallInfo fcinfo, PgmqQueue *q, const ReadArgs *ra)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	Datum		values[4];
+	TimestampTz new_vt = now + (TimestampTz) ra->vt * USECS_PER_SEC;
+	Datum		values[5];
 	const PgmqPlanSpec *spec;
 	uint64		n;
+	bool		start;
 	PgmqDeadLetter dl;
 
 	if (pgmq_dead_letter_open(q, &dl))
@@ -186,21 +234,33 @@ read_once(FunctionCallInfo fcinfo, PgmqQueue *q, const ReadArgs *ra)
 	if (pgmq_retention_applies(q))	/* issue 16: skips expired messages */
 		return pgmq_retention_read(fcinfo, q, ra->qty, ra->vt,
 								   ra->conditional ? JsonbPGetDatum(ra->conditional) : (Datum) 0);
+	start = pgmq_horizon_advance(q, now);
 	values[0] = Int32GetDatum(ra->qty);
-	values[1] = TimestampTzGetDatum(now + (TimestampTz) ra->vt * USECS_PER_SEC);
+	values[1] = TimestampTzGetDatum(new_vt);
 	values[2] = TimestampTzGetDatum(now);
 	if (ra->conditional == NULL)
-		spec = (ra->qty == 1) ? &read_one_spec : &pgmq_read_spec;
+	{
+		values[3] = ObjectIdGetDatum(q->qrelid);
+		spec = (ra->qty == 1) ? read_specs[start][0] : read_specs[start][1];
+	}
 	else
 	{
 		values[3] = JsonbPGetDatum(ra->conditional);
-		spec = (ra->qty == 1) ? &read_one_cond_spec : &read_cond_spec;
+		values[4] = ObjectIdGetDatum(q->qrelid);
+		spec = (ra->qty == 1) ? read_specs[start][2] : read_specs[start][3];
 	}
+	/* the new versions' vt: never below the start (they only hide messages) */
+	pgmq_horizon_expect_write(q->qrelid, new_vt);
 	if (ra->qty == 1)
-		return pgmq_run_into(fcinfo, q, spec, values, NULL);
+	{
+		n = pgmq_run_into(fcinfo, q, spec, values, NULL);
+		pgmq_horizon_expect_done();
+		return n;
+	}
 
 	/* several: ordered by the position column, see BY_MANY */
 	n = pgmq_run(q, spec, values, NULL);
+	pgmq_horizon_expect_done();
 	pgmq_emit_rows(fcinfo);
 	SPI_freetuptable(SPI_tuptable);
 	SPI_tuptable = NULL;
@@ -249,11 +309,26 @@ pgmq_read_with_poll(PG_FUNCTION_ARGS)
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	deadline = GetCurrentTimestamp() + (TimestampTz) max_poll_seconds * USECS_PER_SEC;
 
-	pgmq_connect();
-	while (read_once(fcinfo, &q, &ra) == 0 && GetCurrentTimestamp() < deadline)
-		pgmq_wait_for_messages(&q, deadline, poll_interval_ms);
-	pgmq_stats_read(&q, fcinfo);
-	pgmq_finish();
+	/*
+	 * One SPI connection per attempt: SPI_finish frees everything the
+	 * attempt and the wait after it allocated (SPI allocates in its
+	 * procedure context whatever context the caller switched to), so a
+	 * long poll does not grow.
+	 */
+	for (;;)
+	{
+		bool		done;
+
+		pgmq_connect();
+		done = read_once(fcinfo, &q, &ra) > 0 || GetCurrentTimestamp() >= deadline;
+		if (!done)
+			pgmq_wait_for_messages(&q, deadline, poll_interval_ms);
+		else
+			pgmq_stats_read(&q, fcinfo);
+		pgmq_finish();
+		if (done)
+			break;
+	}
 	return (Datum) 0;
 }
 
@@ -262,26 +337,32 @@ Datum
 pgmq_pop(PG_FUNCTION_ARGS)
 {
 	PgmqQueue	q;
-	Datum		values[2];
+	Datum		values[3];
 	int32		qty;
+	bool		start;
 
 	pgmq_init_srf(fcinfo);
 	qty = pgmq_positive_int_arg(fcinfo, 1, "qty");
 	values[0] = Int32GetDatum(qty);
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
 	values[1] = pgmq_seconds_from_now(0);
+	values[2] = ObjectIdGetDatum(q.qrelid);
 	pgmq_connect();
 	if (pgmq_priority_applies(&q))	/* issue 16: highest priority first */
 		pgmq_priority_pop(fcinfo, &q, qty);
 	else if (pgmq_retention_applies(&q))	/* issue 16: skips expired messages */
 		pgmq_retention_pop(fcinfo, &q, qty);
-	else if (qty == 1)
-		pgmq_run_into(fcinfo, &q, &pop_one_spec, values, NULL);
 	else
 	{
-		pgmq_run(&q, &pop_spec, values, NULL);
-		sort_by_vt(SPI_tuptable, SPI_processed);
-		pgmq_emit_rows(fcinfo);
+		start = pgmq_horizon_advance(&q, DatumGetTimestampTz(values[1]));
+		if (qty == 1)
+			pgmq_run_into(fcinfo, &q, &pop_specs[start][0], values, NULL);
+		else
+		{
+			pgmq_run(&q, &pop_specs[start][1], values, NULL);
+			sort_by_vt(SPI_tuptable, SPI_processed);
+			pgmq_emit_rows(fcinfo);
+		}
 	}
 	pgmq_stats_emitted(&q, PGMQ_STAT_POP, fcinfo);
 	pgmq_finish();
@@ -300,7 +381,10 @@ set_vt(FunctionCallInfo fcinfo, Datum ids, Datum vt)
 	values[0] = ids;
 	values[1] = vt;
 	pgmq_connect();
+	/* a vt in the past moves the queue's start position back (horizon.c) */
+	pgmq_horizon_expect_write(q.qrelid, DatumGetTimestampTz(vt));
 	n = pgmq_run_into(fcinfo, &q, &set_vt_spec, values, NULL);
+	pgmq_horizon_expect_done();
 	/* a new vt can make a message visible sooner: wake waiters at commit */
 	if (n > 0)
 		pgmq_wakeup_note_send(&q);

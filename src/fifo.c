@@ -50,11 +50,13 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/pg_type_d.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "pg_compat.h"
 #include "pgmq.h"
 #include "stats.h"
 
@@ -167,6 +169,7 @@ typedef struct FifoRead
 	int			ngroups;		/* groups whose head we locked, oldest first */
 	FifoGroup  *groups;
 	int			npicked;		/* msg_ids the batch takes, in batch order */
+	int			maxpicked;		/* room in picked (grown as needed: qty may be huge) */
 	int64	   *picked;
 } FifoRead;
 
@@ -378,6 +381,11 @@ group_has(FifoRead *fr, FifoGroup *g, int k, int window)
 static void
 pick(FifoRead *fr, int64 id)
 {
+	if (fr->npicked == fr->maxpicked)
+	{
+		fr->maxpicked *= 2;
+		fr->picked = repalloc(fr->picked, sizeof(int64) * fr->maxpicked);
+	}
 	fr->picked[fr->npicked++] = id;
 }
 
@@ -425,7 +433,7 @@ choose_rr(FifoRead *fr, int max_rank)
 	gs = palloc(sizeof(FifoGroup *) * n);
 	for (i = 0; i < n; i++)
 		gs[i] = &fr->groups[i];
-	window = Min((fr->qty + n - 1) / n, max_rank);
+	window = (int) Min(((int64) fr->qty + n - 1) / n, (int64) max_rank);
 	walk_groups(fr, gs, n, window);
 	for (rank = 0; rank < max_rank && fr->npicked < fr->qty; rank++)
 	{
@@ -506,7 +514,8 @@ read_grouped_once(FunctionCallInfo fcinfo, PgmqQueue *q, const FifoArgs *fa,
 		fr.max_read_ct = dl.max_read_ct;
 	}
 	fr.now = GetCurrentTimestamp();
-	fr.picked = palloc(sizeof(int64) * fa->qty);
+	fr.maxpicked = Min(fa->qty, 64);
+	fr.picked = palloc(sizeof(int64) * fr.maxpicked);
 
 	find_heads(&fr);
 	if (fr.ncand == 0)
@@ -551,12 +560,22 @@ pgmq_fifo_read(FunctionCallInfo fcinfo, bool poll, PgmqFifoMode mode)
 	pgmq_init_srf(fcinfo);
 	fifo_args(fcinfo, poll, &fa);
 	pgmq_open_queue(fcinfo, 0, RowExclusiveLock, &q);
-	pgmq_connect();
-	while (read_grouped_once(fcinfo, &q, &fa, mode) == 0 && poll &&
-		   GetCurrentTimestamp() < fa.deadline)
-		pgmq_wait_for_messages(&q, fa.deadline, fa.poll_interval_ms);
-	pgmq_stats_read(&q, fcinfo);
-	pgmq_finish();
+	/* one SPI connection per attempt: its memory is freed before the next */
+	for (;;)
+	{
+		bool		done;
+
+		pgmq_connect();
+		done = read_grouped_once(fcinfo, &q, &fa, mode) > 0 || !poll ||
+			GetCurrentTimestamp() >= fa.deadline;
+		if (!done)
+			pgmq_wait_for_messages(&q, fa.deadline, fa.poll_interval_ms);
+		else
+			pgmq_stats_read(&q, fcinfo);
+		pgmq_finish();
+		if (done)
+			break;
+	}
 	return (Datum) 0;
 }
 
@@ -612,23 +631,71 @@ create_fifo_index(PgmqQueue *q)
 	pfree(idx);
 }
 
+/*
+ * Decide, before any lock, whether create_fifo_index has work to do on the
+ * queue whose checked name is in q->name, and if so open it in ShareLock.
+ * Only the table's owner may create an index, as CREATE INDEX checks
+ * ownership before it locks; anyone else learns from the catalog alone that
+ * the index exists (success, no lock: a lock held to the end of the
+ * caller's transaction would block every send and read) or gets "must be
+ * owner".  Returns false when there is nothing to do (index there, or with
+ * missing_ok, no such queue).
+ */
+static bool
+open_for_fifo_index(PgmqQueue *q, bool missing_ok)
+{
+	Oid			relid = pgmq_table_oid("q", q->name);
+
+	if (!OidIsValid(relid))
+	{
+		if (missing_ok)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("queue \"%s\" does not exist", q->name)));
+	}
+	if (!pgmq_rel_ownercheck(relid, GetUserId()))
+	{
+		char	   *idxname = fifo_index_name(q->name);
+		Oid			idx = get_relname_relid(idxname, pgmq_namespace_oid(false));
+
+		if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT | ACL_INSERT |
+							  ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
+		if (OidIsValid(idx) && IndexGetRelation(idx, true) == relid)
+			return false;
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+	}
+	return pgmq_open_named(q, ShareLock, missing_ok);
+}
+
 /* pgmq.create_fifo_index(queue_name text) RETURNS void */
 Datum
 pgmq_create_fifo_index(PG_FUNCTION_ARGS)
 {
 	PgmqQueue	q;
 
-	pgmq_open_queue(fcinfo, 0, ShareLock, &q);
+	pgmq_name_arg(fcinfo, 0, q.name);
+	if (!open_for_fifo_index(&q, false))
+		PG_RETURN_VOID();
 	pgmq_connect();
 	create_fifo_index(&q);
 	pgmq_finish();
 	PG_RETURN_VOID();
 }
 
-/* create_fifo_indexes_all: one queue */
+/*
+ * create_fifo_indexes_all: one queue, open in AccessShareLock (which blocks
+ * no send or read).  A queue that has its index is done; otherwise only the
+ * table's owner may create it (CREATE INDEX takes its ShareLock then).
+ */
 static void
 create_fifo_index_visit(PgmqQueue *q, void *arg)
 {
+	if (has_fifo_index(q))
+		return;
+	if (!pgmq_rel_ownercheck(q->qrelid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(q->qrelid));
 	create_fifo_index(q);
 }
 
@@ -637,7 +704,7 @@ Datum
 pgmq_create_fifo_indexes_all(PG_FUNCTION_ARGS)
 {
 	pgmq_connect();
-	pgmq_foreach_queue(ShareLock, create_fifo_index_visit, NULL);
+	pgmq_foreach_queue(AccessShareLock, create_fifo_index_visit, NULL);
 	pgmq_finish();
 	PG_RETURN_VOID();
 }

@@ -25,6 +25,28 @@
 #endif
 
 /*
+ * pgmq_my_lxid(): the local id of this backend's current top-level
+ * transaction.  17 moved PGPROC->lxid into PGPROC->vxid.
+ */
+#if PG_VERSION_NUM >= 170000
+#define pgmq_my_lxid()				(MyProc->vxid.lxid)
+#else
+#define pgmq_my_lxid()				(MyProc->lxid)
+#endif
+
+/*
+ * pgmq_index_beginscan(): index_beginscan() without ORDER BY keys and
+ * without instrumentation.  18 added the instrumentation argument.
+ */
+#if PG_VERSION_NUM >= 180000
+#define pgmq_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), 0)
+#else
+#define pgmq_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), 0)
+#endif
+
+/*
  * pgmq_rel_ownercheck(relid, roleid): does roleid own relation relid (or is
  * it a superuser)?  16 replaced pg_class_ownercheck with object_ownercheck.
  */

@@ -91,6 +91,10 @@ typedef struct PgmqQueueState
 	bool		has_prio_index; /* q_<name>_prio_idx exists (priority.c) */
 	Oid			prio_index;		/* its OID, when has_prio_index */
 	int8		prio_last;		/* priority of this backend's last delivery + 1; 0: none */
+	bool		horizon_known;	/* horizon_index is filled in (read_scan.c) */
+	Oid			horizon_index;	/* btree index led by vt, or InvalidOid */
+	Oid			horizon_user;	/* role horizon_allowed was checked for */
+	bool		horizon_allowed;	/* it may scan the table (read_scan.c) */
 } PgmqQueueState;
 
 /* A queue resolved for one call: validated name, locked table, cache entry. */
@@ -135,8 +139,17 @@ extern void pgmq_open_queue(FunctionCallInfo fcinfo, int argno, LOCKMODE mode,
 							PgmqQueue *q);
 extern bool pgmq_open_named(PgmqQueue *q, LOCKMODE mode, bool missing_ok);
 extern SPIPlanPtr pgmq_plan(PgmqQueue *q, const PgmqPlanSpec *spec);
+/* kept plan of a statement that names no queue (SQL used as is) */
+extern SPIPlanPtr pgmq_global_plan(const PgmqPlanSpec *spec);
 extern void pgmq_plan_cache_forget(const char *name);
 extern PgmqQueueState *pgmq_queue_state(PgmqQueue *q);
+
+/* args.c: argument checks */
+extern void pgmq_require_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern int32 pgmq_positive_int_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern int32 pgmq_nonneg_int_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern Datum pgmq_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern Datum pgmq_seconds_from_now(int32 seconds);
 
 /* spi_util.c */
 extern void pgmq_connect(void);
@@ -151,11 +164,6 @@ extern void pgmq_init_srf(FunctionCallInfo fcinfo);
 extern void pgmq_emit_rows(FunctionCallInfo fcinfo);
 extern void pgmq_run_sql(const char *sql, int expected, int nargs,
 						 Oid *argtypes, Datum *values, const char *nulls);
-extern void pgmq_require_arg(FunctionCallInfo fcinfo, int argno, const char *what);
-extern int32 pgmq_positive_int_arg(FunctionCallInfo fcinfo, int argno, const char *what);
-extern int32 pgmq_nonneg_int_arg(FunctionCallInfo fcinfo, int argno, const char *what);
-extern Datum pgmq_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *what);
-extern Datum pgmq_seconds_from_now(int32 seconds);
 extern void pgmq_acquire_name_lock(const char *name);
 extern Oid	pgmq_extension_table_owner(const char *relname);
 

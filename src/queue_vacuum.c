@@ -21,29 +21,72 @@
  * statements consumed (rows updated or deleted, see pgmq_run()), and every
  * VACUUM_NOTE_ROWS of them it makes sure its database has a worker,
  * registering a dynamic background worker when it has not.  A worker exits
- * after VACUUM_IDLE_ROUNDS rounds without work, so it never holds a
- * database that nobody uses (DROP DATABASE waits for it for a few seconds
- * at most), and a queue that only receives messages never starts one.
- * Tables whose autovacuum_enabled is false are left alone, as autovacuum
- * leaves them.  pgmq.vacuum_interval = 0 turns the worker off.
+ * after VACUUM_IDLE_ROUNDS rounds without work, and a queue that only
+ * receives messages never starts one.  Tables whose autovacuum_enabled is
+ * false are left alone, as autovacuum leaves them.  pgmq.vacuum_interval = 0
+ * turns the worker off.
+ *
+ * Bounded resources: at most pgmq.vacuum_max_workers (default 2) workers
+ * run at once, whatever the number of busy databases (each holds one of
+ * max_worker_processes, shared with parallel query and replication).  A
+ * database that finds no free place records that it wants one; a worker that
+ * has had VACUUM_TURN_ROUNDS rounds leaves when another database wants one,
+ * so busy databases take turns.
+ *
+ * One worker per database: each database has one slot; registering a
+ * worker needs the slot to have none.  A slot's worker is alive from its
+ * registration until its exit callback clears the slot (every exit of a
+ * process with shared memory runs it; a crash restarts the server and
+ * resets shared memory), however long a VACUUM takes.  The registering
+ * backend waits for the postmaster to start the worker and records its pid,
+ * or clears the slot when it could not start.  A registration whose
+ * registrant was interrupted before knowing is given VACUUM_START_MS to
+ * start; after that the slot's generation moves on, and a worker that
+ * starts late finds its generation stale and exits before connecting.
+ *
+ * Never in the way of DROP DATABASE: DROP DATABASE (and the other commands
+ * that need a database without sessions: ALTER DATABASE RENAME or SET
+ * TABLESPACE, CREATE DATABASE from it as template) waits only 5 s for other
+ * sessions to leave, and only terminates autovacuum workers itself.  A
+ * utility hook in the backend that runs such a command first marks the
+ * database as closed (no worker may start or connect to it) and sends
+ * SIGTERM to its worker, which leaves at once whether it is waiting between
+ * rounds or in the middle of a VACUUM; the mark is lifted when the command
+ * ends.
+ *
+ * A pinned horizon (a session idle in a transaction with an xid, a long
+ * REPEATABLE READ report) leaves VACUUM nothing to remove, yet the dead row
+ * count stays above the threshold: the worker remembers the removable
+ * horizon each table was last vacuumed at and skips the table until that
+ * horizon moves (vacuuming it again would only re-read a heap that keeps
+ * growing, every second, for nothing).  Such a table does not count as an
+ * idle round, so the worker stays to vacuum it once the horizon moves.
  *
  * Shared state: one slot per database (at most VACUUM_SLOTS databases at a
- * time), protected by a spinlock; a slot whose worker is not running may be
- * taken over by another database.
+ * time) and the list of closed databases, protected by a spinlock; a slot
+ * without a worker may be taken over by another database.
  */
 #include "postgres.h"
 
+#include <signal.h>
+
+#include "access/relation.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_type_d.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
 #include "commands/vacuum.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "tcop/utility.h"
@@ -57,47 +100,74 @@
 #include "pgmq.h"
 
 #define VACUUM_SLOTS 64
+/* databases closed at once by DROP DATABASE and the like (more: not tracked) */
+#define VACUUM_CLOSED 16
 /* a backend checks on its database's worker every this many consumed rows */
 #define VACUUM_NOTE_ROWS 256
 /* a worker leaves after this many rounds in a row found nothing to vacuum */
 #define VACUUM_IDLE_ROUNDS 2
+/* a worker leaves after this many rounds when another database wants one */
+#define VACUUM_TURN_ROUNDS 20
 /* after a worker failed, wait this long before starting another one */
 #define VACUUM_RETRY_MS 10000
-/* a running worker that has not reported for this long is presumed dead */
-#define VACUUM_STALE_MS 600000
+/* a registration whose start nobody saw is given up after this long */
+#define VACUUM_START_MS 30000
+/* a database's wish for a worker lasts this long unless renewed */
+#define VACUUM_WANT_MS 10000
 
 typedef struct VacuumSlot
 {
 	Oid			dboid;			/* database served, InvalidOid if never used */
-	bool		running;		/* a worker is registered or running */
-	int			pid;			/* its process, once started (0 before) */
-	TimestampTz heartbeat;		/* last round (or registration) of the worker */
+	bool		registered;		/* a worker is registered, starting or running */
+	uint32		generation;		/* bumped by every registration */
+	int			pid;			/* the worker's process, once started (0 before) */
+	TimestampTz registered_at;	/* when the current worker was registered */
 	TimestampTz failed_at;		/* last failed start or error exit, or 0 */
+	TimestampTz wanted_at;		/* last time a backend found no free place, or 0 */
 } VacuumSlot;
 
 typedef struct VacuumShared
 {
 	slock_t		mutex;
+	Oid			closed[VACUUM_CLOSED];	/* databases no worker may use now */
 	VacuumSlot	slots[VACUUM_SLOTS];
 } VacuumShared;
 
 static VacuumShared *vacuum_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 
 /* settings */
 static int	vacuum_interval_ms = 1000;
 static int	vacuum_threshold = 1000;
 static double vacuum_scale_factor = 0.01;
+static int	vacuum_max_workers = 2;
 
 /* backend side: rows consumed since the last look at the worker */
 static uint64 consumed_rows = 0;
 
 /* worker side */
 static VacuumSlot *worker_slot = NULL;
+static uint32 worker_generation = 0;
 static bool worker_clean_exit = false;
 
+/* worker side: the removable horizon each table was last vacuumed at */
+#define VACUUMED_AT_MAX 256
+typedef struct VacuumedAt
+{
+	Oid			relid;
+	TransactionId horizon;
+} VacuumedAt;
+static VacuumedAt vacuumed_at[VACUUMED_AT_MAX];
+static int	n_vacuumed_at = 0;
+
 PGDLLEXPORT void pgmq_vacuum_main(Datum main_arg);
+
+static void vacuum_process_utility(PlannedStmt *pstmt, const char *queryString,
+								   bool readOnlyTree, ProcessUtilityContext context,
+								   ParamListInfo params, QueryEnvironment *queryEnv,
+								   DestReceiver *dest, QueryCompletion *qc);
 
 static void
 vacuum_shmem_request(void)
@@ -141,17 +211,99 @@ pgmq_vacuum_init(void)
 							 "Fraction of a queue table's live rows added to pgmq.vacuum_threshold.",
 							 NULL, &vacuum_scale_factor, 0.01, 0.0, 100.0,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgmq.vacuum_max_workers",
+							"Most queue vacuum workers running at once, over all databases.",
+							"Each is a background worker counted in max_worker_processes. 0 turns the worker off.",
+							&vacuum_max_workers, 2, 0, VACUUM_SLOTS,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = vacuum_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = vacuum_shmem_startup;
+	prev_process_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = vacuum_process_utility;
+}
+
+/* Whether dboid is closed to workers; caller holds the mutex. */
+static bool
+database_closed(Oid dboid)
+{
+	int			i;
+
+	for (i = 0; i < VACUUM_CLOSED; i++)
+	{
+		if (vacuum_shared->closed[i] == dboid)
+			return true;
+	}
+	return false;
+}
+
+/* Void slot s's registration (its worker is gone); caller holds the mutex. */
+static void
+void_registration(VacuumSlot *s, TimestampTz now)
+{
+	/* a worker starting late will find its generation stale and leave */
+	s->registered = false;
+	s->pid = 0;
+	s->generation++;
+	s->failed_at = now;
+}
+
+/*
+ * Void the registrations whose worker is gone without a trace.  A started
+ * worker is alive until its exit callback clears the slot; its pid is
+ * checked too (kill 0, outside the spinlock), in case it could not run the
+ * callback.  One that has not started is given VACUUM_START_MS.
+ */
+static void
+reap_vanished_workers(TimestampTz now)
+{
+	int			pids[VACUUM_SLOTS];
+	uint32		generations[VACUUM_SLOTS];
+	bool		any = false;
+	int			i;
+
+	SpinLockAcquire(&vacuum_shared->mutex);
+	for (i = 0; i < VACUUM_SLOTS; i++)
+	{
+		VacuumSlot *s = &vacuum_shared->slots[i];
+
+		pids[i] = s->registered ? s->pid : 0;
+		generations[i] = s->generation;
+		if (s->registered && s->pid == 0 &&
+			TimestampDifferenceExceeds(s->registered_at, now, VACUUM_START_MS))
+			void_registration(s, now);
+	}
+	SpinLockRelease(&vacuum_shared->mutex);
+
+	for (i = 0; i < VACUUM_SLOTS; i++)
+	{
+		if (pids[i] != 0 && kill(pids[i], 0) != 0 && errno == ESRCH)
+			any = true;
+		else
+			pids[i] = 0;
+	}
+	if (!any)
+		return;
+	SpinLockAcquire(&vacuum_shared->mutex);
+	for (i = 0; i < VACUUM_SLOTS; i++)
+	{
+		VacuumSlot *s = &vacuum_shared->slots[i];
+
+		if (pids[i] != 0 && s->registered && s->pid == pids[i] &&
+			s->generation == generations[i])
+			void_registration(s, now);
+	}
+	SpinLockRelease(&vacuum_shared->mutex);
 }
 
 /*
  * Find (or take over) this database's slot and register a worker for it,
- * unless one is running or one failed lately.
+ * unless one is alive, one failed lately, the database is closed, or
+ * pgmq.vacuum_max_workers are running (then record that this database
+ * wants one).  Waits for the postmaster to start the worker.
  */
 static void
 vacuum_start_worker(void)
@@ -160,49 +312,53 @@ vacuum_start_worker(void)
 	VacuumSlot *slot = NULL;
 	VacuumSlot *spare = NULL;
 	BackgroundWorker bgw;
+	BackgroundWorkerHandle *handle;
+	BgwHandleStatus status;
+	pid_t		pid = 0;
+	uint32		generation;
+	int			running = 0;
 	int			i;
 
+	reap_vanished_workers(now);
 	SpinLockAcquire(&vacuum_shared->mutex);
 	for (i = 0; i < VACUUM_SLOTS; i++)
 	{
 		VacuumSlot *s = &vacuum_shared->slots[i];
+		bool		alive = s->registered;
 
+		if (alive)
+			running++;
 		if (s->dboid == MyDatabaseId)
-		{
 			slot = s;
-			break;
-		}
-		if (!s->running && (spare == NULL || !OidIsValid(s->dboid)))
+		else if (!alive && (spare == NULL || !OidIsValid(s->dboid)))
 			spare = s;
 	}
 	if (slot == NULL && spare != NULL)
 	{
 		slot = spare;
 		slot->dboid = MyDatabaseId;
-		slot->running = false;
 		slot->failed_at = 0;
+		slot->wanted_at = 0;
 	}
-	if (slot == NULL)
-	{
-		/* every slot serves a live worker of another database */
-		SpinLockRelease(&vacuum_shared->mutex);
-		return;
-	}
-	if (slot->running &&
-		!TimestampDifferenceExceeds(slot->heartbeat, now, VACUUM_STALE_MS))
+	if (slot == NULL || slot->registered || database_closed(MyDatabaseId) ||
+		(slot->failed_at != 0 &&
+		 !TimestampDifferenceExceeds(slot->failed_at, now, VACUUM_RETRY_MS)))
 	{
 		SpinLockRelease(&vacuum_shared->mutex);
 		return;
 	}
-	if (slot->failed_at != 0 &&
-		!TimestampDifferenceExceeds(slot->failed_at, now, VACUUM_RETRY_MS))
+	if (running >= vacuum_max_workers)
 	{
+		slot->wanted_at = now;
 		SpinLockRelease(&vacuum_shared->mutex);
 		return;
 	}
-	slot->running = true;
+	slot->registered = true;
 	slot->pid = 0;
-	slot->heartbeat = now;
+	slot->generation++;
+	slot->registered_at = now;
+	slot->wanted_at = 0;
+	generation = slot->generation;
 	SpinLockRelease(&vacuum_shared->mutex);
 
 	memset(&bgw, 0, sizeof(bgw));
@@ -216,13 +372,30 @@ vacuum_start_worker(void)
 	snprintf(bgw.bgw_type, BGW_MAXLEN, "pgmq queue vacuum worker");
 	bgw.bgw_main_arg = Int32GetDatum((int32) (slot - vacuum_shared->slots));
 	memcpy(bgw.bgw_extra, &MyDatabaseId, sizeof(Oid));
-	if (!RegisterDynamicBackgroundWorker(&bgw, NULL))
+	memcpy(bgw.bgw_extra + sizeof(Oid), &generation, sizeof(uint32));
+	bgw.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&bgw, &handle))
+		status = BGWH_STOPPED;
+	else
 	{
-		SpinLockAcquire(&vacuum_shared->mutex);
-		slot->running = false;
-		slot->failed_at = now;
-		SpinLockRelease(&vacuum_shared->mutex);
+		status = WaitForBackgroundWorkerStartup(handle, &pid);
+		pfree(handle);
+		/* that wait consumed any latch set meant for this backend's own waits */
+		SetLatch(MyLatch);
 	}
+
+	SpinLockAcquire(&vacuum_shared->mutex);
+	if (slot->generation == generation && slot->registered && slot->pid == 0)
+	{
+		if (status == BGWH_STARTED)
+			slot->pid = (int) pid;
+		else
+		{
+			slot->registered = false;
+			slot->failed_at = now;
+		}
+	}
+	SpinLockRelease(&vacuum_shared->mutex);
 }
 
 /*
@@ -233,7 +406,8 @@ vacuum_start_worker(void)
 void
 pgmq_vacuum_note_consumed(uint64 rows)
 {
-	if (vacuum_shared == NULL || vacuum_interval_ms == 0 || !OidIsValid(MyDatabaseId))
+	if (vacuum_shared == NULL || vacuum_interval_ms == 0 || vacuum_max_workers == 0 ||
+		!OidIsValid(MyDatabaseId))
 		return;
 	consumed_rows += rows;
 	if (consumed_rows < VACUUM_NOTE_ROWS)
@@ -243,8 +417,119 @@ pgmq_vacuum_note_consumed(uint64 rows)
 }
 
 /*
- * before_shmem_exit in the worker: give the slot back, unless a newer worker
- * (started because this one looked dead) has taken it over.
+ * The database a utility statement needs without other sessions (as
+ * CountOtherDBBackends checks it), or InvalidOid.
+ */
+static Oid
+statement_database(Node *stmt)
+{
+	const char *name = NULL;
+	ListCell   *lc;
+
+	if (IsA(stmt, DropdbStmt))
+		name = ((DropdbStmt *) stmt)->dbname;
+	else if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_DATABASE)
+		name = ((RenameStmt *) stmt)->subname;
+	else if (IsA(stmt, AlterDatabaseStmt))
+	{
+		foreach(lc, ((AlterDatabaseStmt *) stmt)->options)
+		{
+			if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
+				name = ((AlterDatabaseStmt *) stmt)->dbname;
+		}
+	}
+	else if (IsA(stmt, CreatedbStmt))
+	{
+		foreach(lc, ((CreatedbStmt *) stmt)->options)
+		{
+			DefElem    *d = lfirst_node(DefElem, lc);
+
+			if (strcmp(d->defname, "template") == 0 && d->arg != NULL)
+				name = defGetString(d);
+		}
+	}
+	return name != NULL ? get_database_oid(name, true) : InvalidOid;
+}
+
+/* Open dboid to workers again (end of the command that closed it). */
+static void
+reopen_database(Oid dboid)
+{
+	int			i;
+
+	SpinLockAcquire(&vacuum_shared->mutex);
+	for (i = 0; i < VACUUM_CLOSED; i++)
+	{
+		if (vacuum_shared->closed[i] == dboid)
+		{
+			vacuum_shared->closed[i] = InvalidOid;
+			break;
+		}
+	}
+	SpinLockRelease(&vacuum_shared->mutex);
+}
+
+/*
+ * Utility hook: before a command that needs database dboid without other
+ * sessions runs, close the database to workers and terminate its worker
+ * (as such commands terminate autovacuum workers); reopen it afterwards.
+ */
+static void
+vacuum_process_utility(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	volatile Oid dboid = InvalidOid;
+	volatile bool closed = false;
+	int			pid = 0;
+	int			i;
+
+	if (vacuum_shared != NULL)
+		dboid = statement_database(pstmt->utilityStmt);
+	if (OidIsValid(dboid))
+	{
+		SpinLockAcquire(&vacuum_shared->mutex);
+		for (i = 0; i < VACUUM_CLOSED && !closed; i++)
+		{
+			if (!OidIsValid(vacuum_shared->closed[i]))
+			{
+				vacuum_shared->closed[i] = dboid;
+				closed = true;
+			}
+		}
+		for (i = 0; i < VACUUM_SLOTS; i++)
+		{
+			VacuumSlot *s = &vacuum_shared->slots[i];
+
+			if (s->dboid == dboid && s->registered)
+				pid = s->pid;
+		}
+		SpinLockRelease(&vacuum_shared->mutex);
+		if (pid != 0)
+			(void) kill(pid, SIGTERM);
+	}
+
+	PG_TRY();
+	{
+		if (prev_process_utility_hook)
+			prev_process_utility_hook(pstmt, queryString, readOnlyTree, context,
+									  params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		if (closed)
+			reopen_database(dboid);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * before_shmem_exit in the worker: give the slot back, unless it has moved
+ * on to a newer registration.
  */
 static void
 vacuum_worker_exit(int code, Datum arg)
@@ -254,9 +539,9 @@ vacuum_worker_exit(int code, Datum arg)
 	if (worker_slot == NULL)
 		return;
 	SpinLockAcquire(&vacuum_shared->mutex);
-	if (worker_slot->pid == MyProcPid || worker_slot->pid == 0)
+	if (worker_slot->generation == worker_generation && worker_slot->pid == MyProcPid)
 	{
-		worker_slot->running = false;
+		worker_slot->registered = false;
 		worker_slot->pid = 0;
 		if (!worker_clean_exit)
 			worker_slot->failed_at = now;
@@ -264,12 +549,70 @@ vacuum_worker_exit(int code, Datum arg)
 	SpinLockRelease(&vacuum_shared->mutex);
 }
 
+/* Whether another database has wanted a worker lately and has none. */
+static bool
+other_database_waits(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	bool		waits = false;
+	int			i;
+
+	SpinLockAcquire(&vacuum_shared->mutex);
+	for (i = 0; i < VACUUM_SLOTS && !waits; i++)
+	{
+		VacuumSlot *s = &vacuum_shared->slots[i];
+
+		waits = (s != worker_slot && !s->registered && s->wanted_at != 0 &&
+				 !TimestampDifferenceExceeds(s->wanted_at, now, VACUUM_WANT_MS));
+	}
+	SpinLockRelease(&vacuum_shared->mutex);
+	return waits;
+}
+
+/*
+ * Should table relid (with dead rows over the threshold) be vacuumed now?
+ * Not when its removable horizon is where it was at its last vacuum: then
+ * *waiting is set.  Otherwise the horizon is remembered for next time.
+ */
+static bool
+horizon_moved(Oid relid, bool *waiting)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	TransactionId horizon;
+	int			i;
+
+	if (rel == NULL)
+		return false;
+	horizon = GetOldestNonRemovableTransactionId(rel);
+	relation_close(rel, AccessShareLock);
+	for (i = 0; i < n_vacuumed_at; i++)
+	{
+		if (vacuumed_at[i].relid != relid)
+			continue;
+		if (TransactionIdEquals(vacuumed_at[i].horizon, horizon))
+		{
+			*waiting = true;
+			return false;
+		}
+		vacuumed_at[i].horizon = horizon;
+		return true;
+	}
+	if (n_vacuumed_at < VACUUMED_AT_MAX)
+	{
+		vacuumed_at[n_vacuumed_at].relid = relid;
+		vacuumed_at[n_vacuumed_at].horizon = horizon;
+		n_vacuumed_at++;
+	}
+	return true;
+}
+
 /*
  * The queue tables of this database that need a vacuum now, as quoted
- * qualified names allocated in cxt.
+ * qualified names allocated in cxt.  *waiting: some need one but must wait
+ * for the horizon to move.
  */
 static List *
-tables_to_vacuum(MemoryContext cxt)
+tables_to_vacuum(MemoryContext cxt, bool *waiting)
 {
 	Oid			types[2] = {FLOAT8OID, FLOAT8OID};
 	Datum		values[2];
@@ -287,7 +630,7 @@ tables_to_vacuum(MemoryContext cxt)
 	pgstat_report_activity(STATE_RUNNING, "pgmq: looking for queue tables to vacuum");
 	rc = SPI_execute_with_args(
 		"SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.'"
-		"       OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname)"
+		"       OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname), c.oid"
 		"  FROM pg_catalog.pg_class c"
 		"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 		" WHERE n.nspname OPERATOR(pg_catalog.=) 'pgmq'"
@@ -304,10 +647,19 @@ tables_to_vacuum(MemoryContext cxt)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pgmq: looking for queue tables to vacuum failed: %s",
 			 SPI_result_code_string(rc));
-	old = MemoryContextSwitchTo(cxt);
+	*waiting = false;
 	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 2, &isnull));
+
+		if (!horizon_moved(relid, waiting))
+			continue;
+		old = MemoryContextSwitchTo(cxt);
 		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-	MemoryContextSwitchTo(old);
+		MemoryContextSwitchTo(old);
+	}
 	pgmq_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -336,23 +688,45 @@ vacuum_table(const char *name, MemoryContext cxt)
 	CommitTransactionCommand();
 }
 
-/* Entry point of a queue vacuum worker; main_arg is its slot number. */
+/*
+ * Entry point of a queue vacuum worker; main_arg is its slot number,
+ * bgw_extra its database and generation.
+ */
 void
 pgmq_vacuum_main(Datum main_arg)
 {
 	Oid			dboid;
+	VacuumSlot *slot;
+	bool		mine;
 	MemoryContext round_cxt;
 	int			idle_rounds = 0;
+	int			rounds = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
 	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
-	worker_slot = &vacuum_shared->slots[DatumGetInt32(main_arg)];
+	memcpy(&worker_generation, MyBgworkerEntry->bgw_extra + sizeof(Oid), sizeof(uint32));
+	slot = &vacuum_shared->slots[DatumGetInt32(main_arg)];
+
+	/*
+	 * Claim the slot: only the registration it still holds may run, and not
+	 * for a database a DROP DATABASE (or the like) has closed.  Once claimed,
+	 * such a command finds our pid and terminates us.
+	 */
 	SpinLockAcquire(&vacuum_shared->mutex);
-	worker_slot->pid = MyProcPid;
+	mine = (slot->dboid == dboid && slot->generation == worker_generation &&
+			slot->registered && (slot->pid == 0 || slot->pid == MyProcPid) &&
+			!database_closed(dboid));
+	if (mine)
+		slot->pid = MyProcPid;
+	else if (slot->generation == worker_generation && slot->registered)
+		slot->registered = false;
 	SpinLockRelease(&vacuum_shared->mutex);
+	if (!mine)
+		proc_exit(0);
+	worker_slot = slot;
 	before_shmem_exit(vacuum_worker_exit, (Datum) 0);
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 
@@ -365,11 +739,15 @@ pgmq_vacuum_main(Datum main_arg)
 
 	round_cxt = AllocSetContextCreate(TopMemoryContext, "pgmq queue vacuum",
 									  ALLOCSET_DEFAULT_SIZES);
-	while (idle_rounds < VACUUM_IDLE_ROUNDS && vacuum_interval_ms > 0)
+	while (idle_rounds < VACUUM_IDLE_ROUNDS && vacuum_interval_ms > 0 &&
+		   vacuum_max_workers > 0 &&
+		   !(rounds >= VACUUM_TURN_ROUNDS && other_database_waits()))
 	{
 		List	   *names;
 		ListCell   *lc;
+		bool		waiting;
 
+		/* SIGTERM (DROP DATABASE, shutdown) sets the latch and ends the wait */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 vacuum_interval_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -378,19 +756,17 @@ pgmq_vacuum_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			continue;
 		}
 
-		SpinLockAcquire(&vacuum_shared->mutex);
-		worker_slot->heartbeat = GetCurrentTimestamp();
-		SpinLockRelease(&vacuum_shared->mutex);
-
 		MemoryContextReset(round_cxt);
-		names = tables_to_vacuum(round_cxt);
+		names = tables_to_vacuum(round_cxt, &waiting);
 		foreach(lc, names)
 			vacuum_table((const char *) lfirst(lc), round_cxt);
-		idle_rounds = (names == NIL) ? idle_rounds + 1 : 0;
+		idle_rounds = (names == NIL && !waiting) ? idle_rounds + 1 : 0;
 		if (pgmq_retention_round() > 0)	/* issue 16: retention.c */
 			idle_rounds = 0;
+		rounds++;
 		pgstat_report_stat(false);
 		pgstat_report_activity(STATE_IDLE, NULL);
 	}

@@ -18,6 +18,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "horizon.h"
 #include "pgmq.h"
 #include "stats.h"
 
@@ -161,9 +162,13 @@ pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a)
 {
 	Datum		values[3];
 	char		nulls[3];
+	uint64		n;
 
 	send_values(a, values, nulls);
-	return pgmq_stats_sent(q, pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls));
+	pgmq_horizon_expect_write(q->qrelid, DatumGetTimestampTz(a->vt));
+	n = pgmq_run(q, a->batch ? &send_batch_spec : &send_spec, values, nulls);
+	pgmq_horizon_expect_done();
+	return pgmq_stats_sent(q, n);
 }
 
 /* Send as pgmq_send_to_queue does, streaming the new ids into fcinfo's tuplestore. */
@@ -172,10 +177,14 @@ send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *a)
 {
 	Datum		values[3];
 	char		nulls[3];
+	uint64		n;
 
 	send_values(a, values, nulls);
-	return pgmq_stats_sent(q, pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
-											values, nulls));
+	pgmq_horizon_expect_write(q->qrelid, DatumGetTimestampTz(a->vt));
+	n = pgmq_run_into(fcinfo, q, a->batch ? &send_batch_spec : &send_spec,
+					  values, nulls);
+	pgmq_horizon_expect_done();
+	return pgmq_stats_sent(q, n);
 }
 
 /*

@@ -1,7 +1,7 @@
 /*
  * spi_util.c
- *	  Running SQL through SPI and handing rows back to the caller, plus the
- *	  argument checks every entry point shares.
+ *	  Running SQL through SPI and handing rows back to the caller (argument
+ *	  checks are in args.c), plus the queue name lock of create/drop_queue.
  *
  * Set-returning entry points call pgmq_init_srf() before connecting to SPI:
  * the tuplestore then lives in the per-query context, and pgmq_emit_rows()
@@ -16,12 +16,10 @@
 #include "executor/tstoreReceiver.h"
 #include "funcapi.h"
 #include "nodes/params.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
-#include "utils/timestamp.h"
 
 #include "pgmq.h"
 
@@ -212,73 +210,6 @@ pgmq_emit_rows(FunctionCallInfo fcinfo)
 	pfree(rows);
 	pfree(values);
 	pfree(nulls);
-}
-
-/* Refuse a NULL argument with an error naming it. */
-void
-pgmq_require_arg(FunctionCallInfo fcinfo, int argno, const char *what)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s cannot be NULL", what)));
-}
-
-/* An integer argument that must be at least 1. */
-int32
-pgmq_positive_int_arg(FunctionCallInfo fcinfo, int argno, const char *what)
-{
-	int32		v;
-
-	pgmq_require_arg(fcinfo, argno, what);
-	v = PG_GETARG_INT32(argno);
-	if (v <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be greater than 0, got %d", what, v)));
-	return v;
-}
-
-/* An integer argument that must be 0 or more (seconds of vt or delay). */
-int32
-pgmq_nonneg_int_arg(FunctionCallInfo fcinfo, int argno, const char *what)
-{
-	int32		v;
-
-	pgmq_require_arg(fcinfo, argno, what);
-	v = PG_GETARG_INT32(argno);
-	if (v < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be negative, got %d", what, v)));
-	return v;
-}
-
-/* A bigint[] argument of message ids: not NULL, one dimension, no NULL element. */
-Datum
-pgmq_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *what)
-{
-	ArrayType  *arr;
-
-	pgmq_require_arg(fcinfo, argno, what);
-	arr = PG_GETARG_ARRAYTYPE_P(argno);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array", what)));
-	if (array_contains_nulls(arr))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s cannot contain NULL elements", what)));
-	return PointerGetDatum(arr);
-}
-
-/* clock_timestamp() + seconds, as a timestamptz Datum. */
-Datum
-pgmq_seconds_from_now(int32 seconds)
-{
-	return TimestampTzGetDatum(GetCurrentTimestamp() +
-							   (TimestampTz) seconds * USECS_PER_SEC);
 }
 
 /*

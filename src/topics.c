@@ -51,14 +51,15 @@ PG_FUNCTION_INFO_V1(pgmq_send_batch_topic_headers_delay);
 PG_FUNCTION_INFO_V1(pgmq_send_batch_topic_headers_at);
 
 /*
- * Every binding, read on every topic send.  No ORDER BY: sorting all the
- * rows cost more than the scan; only the matches are sorted, in C.
+ * Every binding, read on every topic send (a kept plan of plan_cache.c).
+ * No ORDER BY: sorting all the rows cost more than the scan; only the
+ * matches are sorted, in C.
  */
-#define BINDINGS_SQL \
-	"SELECT pattern, queue_name::pg_catalog.text, compiled_regex" \
-	" FROM pgmq.topic_bindings"
-
-static SPIPlanPtr bindings_plan = NULL;
+static const PgmqPlanSpec bindings_spec = {
+	"SELECT pattern, queue_name::pg_catalog.text, compiled_regex"
+	" FROM pgmq.topic_bindings",
+	0, {InvalidOid}
+};
 
 /* Columns of a row of the bindings plan. */
 #define BINDING_PATTERN 1
@@ -146,9 +147,7 @@ match_cmp(const void *a, const void *b)
 /*
  * Read every binding with the kept plan (SPI connected) and return the ones
  * key matches, sorted by queue then pattern; *nmatches gets their number.
- * The rows stay in SPI_tuptable, the array in SPI memory.  The plan is
- * prepared once per backend and rebuilt if an invalidation (say, the
- * extension re-created) made it unusable.
+ * The rows stay in SPI_tuptable, the array in SPI memory.
  */
 static Match *
 match_bindings(const char *key, int *nmatches)
@@ -159,23 +158,7 @@ match_bindings(const char *key, int *nmatches)
 	uint64		i;
 	int			rc;
 
-	if (bindings_plan != NULL && !SPI_plan_is_valid(bindings_plan))
-	{
-		SPI_freeplan(bindings_plan);
-		bindings_plan = NULL;
-	}
-	if (bindings_plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(BINDINGS_SQL, 0, NULL);
-
-		if (plan == NULL)
-			elog(ERROR, "pgmq: SPI_prepare failed for \"%s\": %s",
-				 BINDINGS_SQL, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "pgmq: SPI_keepplan failed");
-		bindings_plan = plan;
-	}
-	rc = SPI_execute_plan(bindings_plan, NULL, NULL, false, 0);
+	rc = SPI_execute_plan(pgmq_global_plan(&bindings_spec), NULL, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pgmq: reading topic bindings failed: %s",
 			 SPI_result_code_string(rc));

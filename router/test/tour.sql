@@ -141,6 +141,74 @@ SELECT pgmq.format_table_name('MyQueue', 'q');
 SELECT pgmq.format_table_name('my-queue', 'A');
 SELECT pgmq.acquire_queue_lock('tour_core');
 
+-- read_multi (through the router tour_m1 is on one shard, tour_m2 and
+-- tour_m3 on the other: rows from both shards are printed in a fixed order,
+-- their vt order is checked, and a call that may choose among more visible
+-- messages than qty prints a count)
+SELECT pgmq.create('tour_m1');
+SELECT pgmq.create('tour_m2');
+SELECT pgmq.create('tour_m3');
+SELECT pgmq.send('tour_m1', '{"m": 1}');
+SELECT pgmq.send('tour_m2', '{"m": 2}');
+SELECT pgmq.send('tour_m1', '{"m": 3}');
+SELECT pgmq.send('tour_m3', '{"m": 4}');
+SELECT pgmq.send('tour_m2', '{"m": 5}', 3600);
+SELECT queue_name, msg_id, read_ct, message FROM pgmq.read_multi(ARRAY['tour_m2', 'tour_m1', 'tour_m3'], 30, 10)
+ ORDER BY queue_name, msg_id;
+SELECT count(*) FROM pgmq.read_multi(ARRAY['tour_m1', 'tour_m2', 'tour_m3'], 30, 10);
+SELECT pgmq.send('tour_m3', '{"m": 6}');
+SELECT pgmq.send('tour_m2', '{"m": 7}');
+SELECT queue_name, msg_id, read_ct, message FROM pgmq.read_multi(ARRAY['tour_m3', 'TOUR_M2'], 30, 10);
+SELECT pgmq.send_batch('tour_m1', ARRAY['{"m": 8}', '{"m": 9}']::jsonb[]);
+SELECT pgmq.send_batch('tour_m3', ARRAY['{"m": 10}', '{"m": 11}']::jsonb[]);
+SELECT count(*) AS n, bool_and(r.vt > clock_timestamp()) AS hidden,
+       bool_and(r.prev IS NULL OR r.prev <= r.vt) AS oldest_first
+  FROM (SELECT m.vt, lag(m.vt) OVER (ORDER BY m.ordinality) AS prev
+          FROM pgmq.read_multi(ARRAY['tour_m1', 'tour_m3'], 30, 3) WITH ORDINALITY m) r;
+SELECT count(*) FROM pgmq.read_multi_with_poll(ARRAY['tour_m1', 'tour_m3'], 30, 5);
+SELECT clock_timestamp() AS t0 \gset
+SELECT queue_name, message FROM pgmq.read_multi_with_poll(ARRAY['tour_m1', 'tour_m2', 'tour_m3'], 30, 5, 1, 50);
+SELECT clock_timestamp() - :'t0'::timestamptz >= interval '1 second' AS waited;
+SELECT msg_id FROM pgmq.set_vt('tour_m1', ARRAY[1, 2]::bigint[], 0) ORDER BY 1;
+SELECT msg_id FROM pgmq.set_vt('tour_m2', ARRAY[1]::bigint[], 0) ORDER BY 1;
+SELECT queue_name, msg_id, read_ct, message FROM pgmq.read_multi_with_poll(ARRAY['tour_m2', 'tour_m1'], 30, 5, 1, 50)
+ ORDER BY queue_name, msg_id;
+
+-- statistics (counters every route gives alike: reads and polls are left
+-- out, the router may split them per shard)
+SELECT pgmq.stats_reset('tour_m3');
+SELECT queue_name, sends, messages_sent, messages_delivered, deletes, archives, pops, queue_length_estimate,
+       stats_reset IS NOT NULL AS has_reset
+  FROM pgmq.stats WHERE queue_name LIKE 'tour_m%' ORDER BY 1;
+SELECT pgmq.delete('tour_m1', 1::bigint), pgmq.archive('tour_m1', 3::bigint);
+SELECT queue_name, messages_sent, deletes, archives FROM pgmq.stats() WHERE queue_name = 'tour_m1';
+SELECT pgmq.stats_reset();
+SELECT count(*) FILTER (WHERE sends <> 0 OR deletes <> 0) AS nonzero FROM pgmq.stats WHERE queue_name LIKE 'tour%';
+SELECT max_tracked_queues > 0 AS capacity, tracked_queues > 0 AS tracking, untracked_events >= 0 AS events
+  FROM pgmq.stats_info();
+
+-- deduplication, priorities, retention (per-queue settings)
+SELECT pgmq.create('tour_p');
+SELECT pgmq.set_dedup_window('tour_p', 60);
+SELECT * FROM pgmq.send('tour_p', '{"d": 1}', '{"x-pgmq-dedup-id": "k1"}'::jsonb);
+SELECT * FROM pgmq.send('tour_p', '{"d": 2}', '{"x-pgmq-dedup-id": "k1"}'::jsonb);
+SELECT * FROM pgmq.send_batch('tour_p', ARRAY['{"d": 3}', '{"d": 4}', '{"d": 5}']::jsonb[],
+                              ARRAY['{"x-pgmq-dedup-id": "k2"}', '{"x-pgmq-dedup-id": "k1"}', NULL]::jsonb[]);
+SELECT pgmq.set_dedup_window('tour_p', 0);
+SELECT * FROM pgmq.send('tour_p', '{"d": 6}', '{"x-pgmq-dedup-id": "k1"}'::jsonb);
+SELECT pgmq.enable_priorities('tour_p');
+SELECT pgmq.enable_priorities('tour_p');
+SELECT * FROM pgmq.send('tour_p', '{"p": 9}', '{"x-pgmq-priority": 9}'::jsonb);
+SELECT * FROM pgmq.send('tour_p', '{"p": 5}', '{"x-pgmq-priority": 5}'::jsonb);
+SELECT msg_id, message FROM pgmq.read('tour_p', 30, 3);
+SELECT pgmq.disable_priorities('tour_p'), pgmq.disable_priorities('tour_p');
+SELECT pgmq.set_retention('tour_p', '1 hour', '1 day');
+SELECT pgmq.set_retention('tour_p', interval '2 days', NULL);
+SELECT pgmq.apply_retention('tour_p');
+SELECT queue_name, queue_length, retention_expired FROM pgmq.metrics('tour_p');
+SELECT queue_name, retention_expired FROM pgmq.metrics_all() WHERE queue_name = 'tour_p';
+SELECT pgmq.set_retention('tour_p', NULL, NULL);
+
 -- errors: same SQLSTATE and text as on one server
 SELECT * FROM pgmq.send('tour_nope', '{}');
 SELECT * FROM pgmq.send('bad name', '{}');
@@ -162,6 +230,33 @@ SELECT * FROM pgmq.delete('tour_core', ARRAY[1, NULL]::bigint[]);
 SELECT * FROM pgmq.archive('tour_core', NULL::bigint[]);
 SELECT * FROM pgmq.metrics('tour_nope');
 SELECT pgmq.delete('tour_nope', 1::bigint);
+SELECT * FROM pgmq.read_multi(ARRAY['tour_m1', 'tour_m2', 'tour_nope'], 30, 1);
+SELECT * FROM pgmq.read_multi(ARRAY['tour_m1', 'tour_nope', 'tour_m2', 'bad name'], 30, 1);
+SELECT * FROM pgmq.read_multi(ARRAY['tour_m1', 'tour_m2', 'TOUR_M1'], 30, 1);
+SELECT * FROM pgmq.read_multi(ARRAY['tour_m1', NULL, 'tour_m2'], 30, 1);
+SELECT * FROM pgmq.read_multi(ARRAY['tour_m1', 'tour_m2'], -1, 1);
+SELECT * FROM pgmq.read_multi(ARRAY['tour_m1', 'tour_m2'], 30, 0);
+SELECT * FROM pgmq.read_multi(ARRAY['tour_m1', 'tour_m2'], NULL, 1);
+SELECT * FROM pgmq.read_multi(NULL, 30, 1);
+SELECT * FROM pgmq.read_multi(ARRAY[]::text[], 30, 1);
+SELECT * FROM pgmq.read_multi(ARRAY[['tour_m1', 'tour_m2']], 30, 1);
+SELECT * FROM pgmq.read_multi((SELECT array_agg('tour_m' || i) FROM generate_series(1, 33) i), 30, 1);
+SELECT * FROM pgmq.read_multi_with_poll(ARRAY['tour_m1', 'tour_m2'], 30, 1, -1, 100);
+SELECT * FROM pgmq.read_multi_with_poll(ARRAY['tour_m1', 'tour_m2'], 30, 1, 1, 0);
+SELECT * FROM pgmq.read_multi_with_poll(ARRAY['tour_m1', 'tour_m2', 'tour_nope'], 30, 1, 1, 100);
+SELECT pgmq.set_dedup_window('tour_p', -1);
+SELECT pgmq.set_dedup_window('tour_nope', 10);
+SELECT pgmq.set_retention('tour_p', '1 second', NULL);
+SELECT pgmq.set_retention('tour_nope', '1 hour', NULL);
+SELECT pgmq.apply_retention('tour_nope');
+SELECT pgmq.enable_priorities('tour_nope');
+SELECT pgmq.disable_priorities('bad name');
+SELECT pgmq.stats_reset('bad name');
+SELECT pgmq.enable_priorities('tour_p');
+SELECT * FROM pgmq.send('tour_p', '{}', '{"x-pgmq-priority": 10}'::jsonb);
+SELECT pgmq.disable_priorities('tour_p');
+SELECT pgmq.set_dedup_window('tour_p', 60);
+SELECT * FROM pgmq.send('tour_p', '{}', '{"x-pgmq-dedup-id": 5}'::jsonb);
 
 -- drop_queue
 SELECT pgmq.drop_queue('tour_d');
@@ -171,5 +266,9 @@ SELECT pgmq.drop_queue('tour_core');
 SELECT pgmq.drop_queue('tour_fifo');
 SELECT pgmq.drop_queue('tour_b');
 SELECT pgmq.drop_queue('tour_eu');
+SELECT pgmq.drop_queue('tour_m1');
+SELECT pgmq.drop_queue('tour_m2');
+SELECT pgmq.drop_queue('tour_m3');
+SELECT pgmq.drop_queue('tour_p');
 SELECT count(*) FROM pgmq.list_queues() WHERE queue_name LIKE 'tour%';
 SELECT count(*) FROM pgmq.list_topic_bindings() WHERE queue_name LIKE 'tour%';

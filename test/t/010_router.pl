@@ -13,6 +13,12 @@
 #    spread queue;
 #  - spread queues: sends reach every shard, msg_ids name their shard,
 #    delete/archive/set_vt go to it, metrics add up;
+#  - pgmq 1.13.1 additions: read_multi over queues on both shards and a
+#    spread queue checks everything before reading, takes exactly qty,
+#    returns oldest visible first, and its _with_poll wakes on a send;
+#    statistics add up the shards and reset reaches them; dedup window,
+#    retention and priorities of a spread queue reach every shard, and a
+#    repeated dedup id is one message;
 #  - a shard is killed (SIGKILL, every process) under load: sends to the
 #    spread queue continue on the other shard, spread reads skip it, a placed
 #    queue on it fails with an error naming it; after its restart every
@@ -103,12 +109,12 @@ is( $router->safe_psql(
             FROM pg_attribute WHERE attrelid = 'pgmq.metrics_result'::regclass AND attnum > 0)),
 	'queue_name text, queue_length bigint, newest_msg_age_sec integer, oldest_msg_age_sec integer, '
 	  . 'total_messages bigint, scrape_time timestamp with time zone, queue_visible_length bigint, '
-	  . 'default_partition_length bigint, dead_lettered bigint',
+	  . 'default_partition_length bigint, dead_lettered bigint, retention_expired bigint',
 	'router: metrics_result has the 1.13.1 columns');
-for my $t (qw(message_record queue_record))
+for my $t (qw(message_record queue_record metrics_result multi_message_record))
 {
 	my $cols = qq(SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
-                    FROM pg_attribute WHERE attrelid = 'pgmq.$t'::regclass AND attnum > 0);
+                    FROM pg_attribute WHERE attrelid = 'pgmq.$t'::regclass AND attnum > 0 AND NOT attisdropped);
 	is($router->safe_psql('postgres', $cols), $shards[0]->safe_psql('postgres', $cols), "router: $t as on the shard");
 }
 
@@ -122,7 +128,7 @@ like($err, qr/ERROR:  extension "pgmq" is provided by extension "pgmq_router"/,
 
 # ---------------------------------------------------------------------------
 # The core tour: same output directly and through the router.
-my @tour_queues = qw(tour_core tour_d tour_unlogged tour_fifo tour_b tour_eu);
+my @tour_queues = qw(tour_core tour_d tour_unlogged tour_fifo tour_b tour_eu tour_m1 tour_m2 tour_m3 tour_p);
 is( $router->safe_psql(
 		'postgres',
 		'SELECT count(DISTINCT pgmq_router.placement(n)) FROM unnest(ARRAY['
@@ -289,6 +295,114 @@ $router->safe_psql('postgres', q(SELECT pgmq.drop_queue('hot')));
 is($router->safe_psql('postgres', q(SELECT count(*) FROM pgmq_router.spread_queue)), '0', 'spread: drop_queue forgets it');
 
 # ---------------------------------------------------------------------------
+# pgmq 1.13.1 additions across shards: read_multi, statistics, per-queue
+# settings of spread queues.
+is($router->safe_psql('postgres', q(SELECT pgmq_router.placement('tour_m1') || ',' || pgmq_router.placement('tour_m2'))),
+	'0,1', 'tour: its read_multi queues are on different shards');
+my $stats_cols = q(SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+                     FROM pg_attribute WHERE attrelid = 'pgmq.stats'::regclass AND attnum > 0 AND NOT attisdropped);
+is($router->safe_psql('postgres', $stats_cols), $shards[0]->safe_psql('postgres', $stats_cols),
+	'router: the view pgmq.stats has the shard\'s columns');
+my $privs = q(SELECT has_function_privilege('public', 'pgmq.stats()', 'EXECUTE')::text || ','
+                || has_function_privilege('pg_monitor', 'pgmq.stats_info()', 'EXECUTE')::text || ','
+                || has_function_privilege('pg_monitor', 'pgmq.stats_reset(text)', 'EXECUTE')::text || ','
+                || has_table_privilege('pg_monitor', 'pgmq.stats', 'SELECT')::text);
+is($router->safe_psql('postgres', $privs), $shards[0]->safe_psql('postgres', $privs),
+	'router: statistics privileges as on the shard');
+
+# two placed queues, one per shard, and a spread queue
+my %on;
+for my $cand (map { "mq_$_" } 'a' .. 'z')
+{
+	my $p = $router->safe_psql('postgres', "SELECT pgmq_router.placement('$cand')");
+	$on{$p} //= $cand;
+	last if defined $on{0} && defined $on{1};
+}
+my ($m0, $m1) = ($on{0}, $on{1});
+$router->safe_psql('postgres', qq(SELECT pgmq.create('$m0'); SELECT pgmq.create('$m1'); SELECT pgmq_router.create_spread('mq_s');
+  SELECT pgmq.send_batch('$m0', array_agg(jsonb_build_object('q', '$m0', 'i', i))) FROM generate_series(1, 10) i;
+  SELECT pgmq.send_batch('$m1', array_agg(jsonb_build_object('q', '$m1', 'i', i))) FROM generate_series(1, 10) i;
+  SELECT pgmq.send('mq_s', jsonb_build_object('q', 'mq_s', 'i', i)) FROM generate_series(1, 10) i;));
+my $visible = qq(SELECT string_agg(queue_visible_length::text, ',' ORDER BY queue_name)
+                   FROM (SELECT (pgmq.metrics(n)).* FROM unnest(ARRAY['$m0', '$m1', 'mq_s']) n) m);
+is($router->safe_psql('postgres', $visible), '10,10,10', 'read_multi: 10 visible messages in each queue');
+($rc, $out, $err) = $router->psql('postgres', qq(SELECT * FROM pgmq.read_multi(ARRAY['$m0', 'mq_s', '$m1', 'mq_nope'], 30, 30)));
+like($err, qr/ERROR:  queue "mq_nope" does not exist/, 'read_multi: an unknown queue on one shard fails the call ...');
+is($router->safe_psql('postgres', $visible), '10,10,10', 'read_multi: ... before any shard read anything');
+is( $router->safe_psql('postgres', qq(SELECT count(*) FROM pgmq.read_multi(ARRAY['$m0', 'mq_s', '$m1'], 30, 7))),
+	'7', 'read_multi: qty 7 over three queues on two shards');
+is( $router->safe_psql('postgres',
+		qq(SELECT sum(queue_visible_length) FROM (SELECT (pgmq.metrics(n)).* FROM unnest(ARRAY['$m0', '$m1', 'mq_s']) n) m)),
+	'23', 'read_multi: the shards took exactly qty messages (nothing read that was not returned)');
+my @multi = split /\n/, $router->safe_psql('postgres',
+	qq(SELECT queue_name || '|' || msg_id || '|' || (message->>'q') || '|' || (message->>'i') || '|' || read_ct || '|' || extract(epoch FROM vt)
+         FROM pgmq.read_multi(ARRAY['$m0', 'mq_s', '$m1'], 30, 100)));
+is(scalar(@multi), 23, 'read_multi: a big qty takes every visible message left');
+is(scalar(grep { my @f = split /\|/; $f[0] ne $f[2] || $f[4] != 1 } @multi), 0,
+	'read_multi: each row names its queue, read once');
+my @vts = map { (split /\|/)[5] } @multi;
+is(join(',', @vts), join(',', sort { $a <=> $b } @vts), 'read_multi: oldest visible first across the shards');
+my %spread_shards = map { ((split /\|/)[1] % 1024) => 1 } grep { /^mq_s\|/ } @multi;
+is(join(',', sort keys %spread_shards), '0,1', 'read_multi: spread msg_ids name their shard');
+my $sid = (map { (split /\|/)[1] } grep { /^mq_s\|/ } @multi)[0];
+is($router->safe_psql('postgres', "SELECT pgmq.delete('mq_s', ${sid}::bigint)"), 't',
+	'read_multi: a spread msg_id from read_multi deletes its message');
+# with poll: a send to the second shard wakes the waiting call
+my ($pout, $perr) = ('', '');
+my $poller = IPC::Run::start(
+	[
+		'psql', '-X', '-A', '-t', '-h', $router->host, '-p', $router->port, '-d', 'postgres', '-c',
+		qq(SELECT message->>'late' FROM pgmq.read_multi_with_poll(ARRAY['$m0', '$m1'], 30, 5, 10, 50))
+	],
+	'>', \$pout, '2>', \$perr);
+usleep(1_000_000);
+my $t0 = time;
+$router->safe_psql('postgres', qq(SELECT pgmq.send('$m1', '{"late": "yes"}')));
+$poller->finish;
+is($pout, "yes\n", 'read_multi_with_poll: returns a message sent while it waits');
+ok(time - $t0 <= 5, 'read_multi_with_poll: ... well before max_poll_seconds');
+
+# settings of a spread queue reach every shard
+$router->safe_psql('postgres', q(SELECT pgmq.set_dedup_window('mq_s', 60); SELECT pgmq.set_retention('mq_s', '1 hour', '2 days');
+  SELECT pgmq.enable_priorities('mq_s');));
+for my $i (0, 1)
+{
+	is( $shards[$i]->safe_psql('postgres',
+			q{SELECT (SELECT window_seconds FROM pgmq.dedup_settings WHERE queue_name = 'mq_s') || ','
+			      || (SELECT message_retention || '/' || archive_retention FROM pgmq.retention_settings WHERE queue_name = 'mq_s') || ','
+			      || (to_regclass('pgmq.q_mq_s_prio_idx') IS NOT NULL)}),
+		'60,01:00:00/2 days,true', "spread settings: dedup window, retention and priorities on shard p$i");
+}
+is( $router->safe_psql('postgres',
+		q(SELECT count(DISTINCT s) FROM (SELECT pgmq.send('mq_s', jsonb_build_object('n', i), '{"x-pgmq-dedup-id": "once"}'::jsonb) s
+                                            FROM generate_series(1, 6) i) x)),
+	'1', 'spread dedup: one id sent six times is one message (its sends go to one shard)');
+is($router->safe_psql('postgres', q(SELECT pgmq.disable_priorities('mq_s')::text || pgmq.disable_priorities('mq_s')::text)),
+	'truefalse', 'spread settings: disable_priorities on every part');
+is($router->safe_psql('postgres', q(SELECT pgmq.apply_retention('mq_s'))), '0', 'spread settings: apply_retention adds up the parts');
+
+# statistics: a spread queue is the sum of its parts; reset reaches them all
+my @ssum = map { $_->safe_psql('postgres', q(SELECT coalesce(sum(sends), 0) FROM pgmq.stats WHERE queue_name = 'mq_s')) } @shards;
+ok($ssum[0] > 0 && $ssum[1] > 0, "statistics: the spread queue's sends are counted on both shards (@ssum)");
+is($router->safe_psql('postgres', q(SELECT sends FROM pgmq.stats WHERE queue_name = 'mq_s')), $ssum[0] + $ssum[1],
+	'statistics: the router adds them up');
+is($router->safe_psql('postgres', q(SELECT count(*) FROM pgmq.stats WHERE queue_name = 'mq_s')), '1',
+	'statistics: one row for the spread queue');
+my $info = q(SELECT max_tracked_queues || ',' || tracked_queues || ',' || untracked_events FROM pgmq.stats_info());
+my @infos = map { [ split /,/, $_->safe_psql('postgres', $info) ] } @shards;
+is($router->safe_psql('postgres', $info), join(',', map { $infos[0][$_] + $infos[1][$_] } 0 .. 2),
+	'statistics: stats_info adds up the shards');
+$router->safe_psql('postgres', q(SELECT pgmq.stats_reset('mq_s')));
+is(join(',', map { $_->safe_psql('postgres', q(SELECT coalesce(sum(sends), 0) FROM pgmq.stats WHERE queue_name = 'mq_s')) } @shards),
+	'0,0', 'statistics: stats_reset(spread queue) resets it on every shard');
+is($router->safe_psql('postgres', qq(SELECT sends > 0 FROM pgmq.stats WHERE queue_name = '$m1')), 't',
+	'statistics: ... and nothing else');
+$router->safe_psql('postgres', q(SELECT pgmq.stats_reset()));
+is(join(',', map { $_->safe_psql('postgres', q(SELECT coalesce(sum(sends), 0) FROM pgmq.stats)) } @shards),
+	'0,0', 'statistics: stats_reset() resets every shard');
+$router->safe_psql('postgres', qq(SELECT pgmq.drop_queue('$m0'); SELECT pgmq.drop_queue('$m1'); SELECT pgmq.drop_queue('mq_s');));
+
+# ---------------------------------------------------------------------------
 # The Python walkthrough through the router, placed and spread.
 my $python = $ENV{PYTHON} // '/usr/bin/python3';
 $router->safe_psql('postgres', q(SELECT pgmq_router.create_spread('demo_spread')));
@@ -385,6 +499,15 @@ like($err, qr/ERROR:  shard p1 \(host=.*\) of cluster pgmq_cluster is unavailabl
 	'list_queues with a shard down: an error naming the shard (not a partial list)');
 ($rc, $out, $err) = $router->psql('postgres', q(SELECT * FROM pgmq.metrics('load_q')));
 like($err, qr/WARNING:  metrics of spread queue "load_q" leave out shard p1/, 'spread metrics say which shard they leave out');
+is( $router->safe_psql('postgres',
+		q(SELECT count(*) || ',' || bool_and(msg_id % 1024 = 0) FROM pgmq.read_multi(ARRAY['load_q'], 0, 20))),
+	'20,true', 'read_multi of a spread queue skips the dead shard');
+($rc, $out, $err) = $router->psql('postgres', q(SELECT * FROM pgmq.read_multi(ARRAY['load_q', 'payments'], 0, 20)));
+like($err, qr/ERROR:  shard p1 \(host=.*\) of cluster pgmq_cluster is unavailable/,
+	'read_multi with a placed queue on the dead shard: an error naming the shard');
+($rc, $out, $err) = $router->psql('postgres', q(SELECT * FROM pgmq.stats));
+like($err, qr/ERROR:  shard p1 \(host=.*\) of cluster pgmq_cluster is unavailable/,
+	'statistics with a shard down: an error naming the shard');
 
 $victim->start;
 # statements numbered above every one acknowledged so far start after the restart
