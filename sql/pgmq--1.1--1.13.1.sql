@@ -312,8 +312,8 @@ CREATE FUNCTION pgmq.disable_priorities(queue_name text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'pgmq_disable_priorities' LANGUAGE C VOLATILE;
 
 -- The priority of a message with these headers (0-9), the first column of
--- a prioritised queue's index q_<name>_prio_idx.
-CREATE FUNCTION pgmq.message_priority(headers jsonb) RETURNS integer
+-- a prioritised queue's index q_<name>_prio_idx (internal: not client API).
+CREATE FUNCTION pgmq._message_priority(headers jsonb) RETURNS integer
     AS 'MODULE_PATHNAME', 'pgmq_message_priority' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- end of issue 16: priorities
 -- ---------------------------------------------------------------------------

@@ -81,8 +81,8 @@ SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; SE
 SET enable_hashjoin = off; SET enable_mergejoin = off;
 PREPARE pick(int, timestamptz, int) AS
 SELECT msg_id FROM pgmq.q_pr
- WHERE pgmq.message_priority(headers) OPERATOR(pg_catalog.=) $3
- AND (pgmq.message_priority(headers), vt) OPERATOR(pg_catalog.<=) ($3, $2)
+ WHERE pgmq._message_priority(headers) OPERATOR(pg_catalog.=) $3
+ AND (pgmq._message_priority(headers), vt) OPERATOR(pg_catalog.<=) ($3, $2)
  ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED;
 EXPLAIN (COSTS OFF) EXECUTE pick(10, now(), 5);
 RESET plan_cache_mode; RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_sort; RESET enable_material;
@@ -109,12 +109,12 @@ SELECT pgmq.purge_queue('pr') >= 0;
 SELECT count(*) FROM pgmq.read('pr', 30, 1);
 SELECT count(*) FROM pgmq.pop('pr', 3);
 
--- pgmq.message_priority, the index's first column
-SELECT pgmq.message_priority(h) FROM unnest(ARRAY[NULL, '{}', '[1]', '"x"',
+-- pgmq._message_priority, the index's first column
+SELECT pgmq._message_priority(h) FROM unnest(ARRAY[NULL, '{}', '[1]', '"x"',
     '{"x-pgmq-priority": 4}', '{"x-pgmq-priority": 12}', '{"x-pgmq-priority": -3}',
     '{"x-pgmq-priority": 2.5}']::jsonb[]) h;
-SELECT pg_temp.err($$SELECT pgmq.message_priority('{"x-pgmq-priority": "5"}')$$);
-SELECT pg_temp.err($$SELECT pgmq.message_priority('{"x-pgmq-priority": null}')$$);
+SELECT pg_temp.err($$SELECT pgmq._message_priority('{"x-pgmq-priority": "5"}')$$);
+SELECT pg_temp.err($$SELECT pgmq._message_priority('{"x-pgmq-priority": null}')$$);
 
 -- disable: the index goes, reads are plain (vt, msg_id) again, any header goes
 SELECT pgmq.disable_priorities('pr');

@@ -91,6 +91,7 @@ typedef struct PgmqQueueState
 	bool		has_prio_index; /* q_<name>_prio_idx exists (priority.c) */
 	Oid			prio_index;		/* its OID, when has_prio_index */
 	int8		prio_last;		/* priority of this backend's last delivery + 1; 0: none */
+	uint8		prio_above_skip;	/* reads left that skip priority.c's probe_above */
 	bool		horizon_known;	/* horizon_index is filled in (read_scan.c) */
 	Oid			horizon_index;	/* btree index led by vt, or InvalidOid */
 	Oid			horizon_user;	/* role horizon_allowed was checked for */

@@ -5,7 +5,7 @@
  *	  prioritised queue.
  *
  * A queue is prioritised while it has the index q_<name>_prio_idx on
- * (pgmq.message_priority(headers), vt, msg_id): the header x-pgmq-priority
+ * (pgmq._message_priority(headers), vt, msg_id): the header x-pgmq-priority
  * as an integer, 0 when absent, clamped to 0-9 so that no message can fall
  * outside the ten ranges a read scans (a C function: cheap to prepare and
  * compute in every statement that inserts or updates a row).  Sends check the header first (22023), and
@@ -23,7 +23,8 @@
  * priority this backend last delivered from gets its statement without a
  * probe, and when the index has no entry at all above it, one probe answers
  * for all the priorities above (the common cases: one priority in use, or
- * the highest one has a backlog).  A statement has the plain read's shape
+ * the highest one has a backlog); after that probe found entries above (of
+ * messages in flight or delayed, say), the next reads skip it.  A statement has the plain read's shape
  * (one message: UPDATE ... WHERE msg_id = (pick)) with the pick a range
  * scan of that priority's part of the index bounded by vt <= now, locking
  * SKIP LOCKED only the rows it returns.  So a read runs one statement per
@@ -66,11 +67,11 @@ PG_FUNCTION_INFO_V1(pgmq_message_priority);
 
 /*
  * The priority of a row; the index expression is exactly this text: one
- * call of a C function (pgmq.message_priority below), so that every
+ * call of a C function (pgmq._message_priority below), so that every
  * statement that maintains the index (each read updates vt) prepares a
  * one-node expression, not a tree of casts and comparisons.
  */
-#define PRIO(t) "pgmq.message_priority(" t "headers)"
+#define PRIO(t) "pgmq._message_priority(" t "headers)"
 
 /*
  * The ids of up to "limit" visible messages of priority $5, in (vt, msg_id)
@@ -159,7 +160,7 @@ pgmq_priority_applies(PgmqQueue *q)
 }
 
 /*
- * pgmq.message_priority(headers jsonb) RETURNS integer, IMMUTABLE: the
+ * pgmq._message_priority(headers jsonb) RETURNS integer, IMMUTABLE: the
  * priority of a message with these headers: x-pgmq-priority as an integer
  * (a JSON number, rounded as numeric to integer rounds), clamped to 0-9;
  * 0 when the headers are NULL, not an object, or lack the key.  A value that
@@ -273,7 +274,8 @@ static void
 probe_begin(PrioProbe *pp, PgmqQueue *q, TimestampTz now)
 {
 	pp->heap = table_open(q->qrelid, NoLock);	/* locked by the caller */
-	pp->index = index_open(pgmq_queue_state(q)->prio_index, AccessShareLock);
+	/* the lock the statements' UPDATE or DELETE takes on it anyway */
+	pp->index = index_open(pgmq_queue_state(q)->prio_index, RowExclusiveLock);
 	ScanKeyInit(&pp->keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
 	ScanKeyInit(&pp->keys[1], 2, BTLessEqualStrategyNumber, F_TIMESTAMP_LE,
 				TimestampTzGetDatum(now));
@@ -305,11 +307,14 @@ probe_above(PrioProbe *pp, int p)
 	return index_getnext_tid(pp->scan, ForwardScanDirection) != NULL;
 }
 
+/* Reads that skip probe_above after it found entries above the hint. */
+#define PRIO_ABOVE_SKIP 15
+
 static void
 probe_end(PrioProbe *pp)
 {
 	index_endscan(pp->scan);
-	index_close(pp->index, AccessShareLock);
+	index_close(pp->index, NoLock);
 	table_close(pp->heap, NoLock);
 }
 
@@ -332,8 +337,23 @@ take_by_priority(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty, TimestampTz n
 	int			p;
 
 	probe_begin(&pp, q, now);
-	/* nothing above the last priority delivered from (or at all): start there */
-	p = (last < 9 && !probe_above(&pp, last)) ? last : 9;
+
+	/*
+	 * Nothing above the last priority delivered from (or at all): start
+	 * there.  When there was something above it (in flight or delayed, say),
+	 * the next PRIO_ABOVE_SKIP reads go straight to the probes of each
+	 * priority: probe_above then reads a leaf page of entries for nothing.
+	 */
+	p = 9;
+	if (last < 9)
+	{
+		if (st->prio_above_skip > 0)
+			st->prio_above_skip--;
+		else if (!probe_above(&pp, last))
+			p = last;
+		else
+			st->prio_above_skip = PRIO_ABOVE_SKIP;
+	}
 	for (; p >= 0 && total < (uint64) qty; p--)
 	{
 		int32		want = qty - (int32) total;
