@@ -87,7 +87,7 @@ SELECT pgmq.send('dd', '{"n": "e2"}', pg_temp.hdr('exp')) > :exp_first AS accept
 SELECT msg_id = (SELECT max(msg_id) FROM pgmq.q_dd) AS record_points_at_new FROM pgmq.d_dd WHERE dedup_id = 'exp';
 SELECT pg_sleep(1.1);
 SELECT count(*) AS expired_records FROM pgmq.d_dd WHERE sent_at < clock_timestamp() - interval '1 s';
-SELECT count(*) FROM (SELECT pgmq.send('dd', '{}', pg_temp.hdr('fresh' || i)) FROM generate_series(1, 64) i) s;
+SELECT count(*) FROM (SELECT pgmq.send('dd', '{}', pg_temp.hdr('fresh' || i)) FROM generate_series(1, 256) i) s;
 SELECT count(*) AS records_left, count(*) FILTER (WHERE dedup_id LIKE 'fresh%') AS fresh FROM pgmq.d_dd;
 
 -- bad headers on a queue with a window: 22023, nothing inserted

@@ -310,6 +310,11 @@ CREATE FUNCTION pgmq.enable_priorities(queue_name text) RETURNS void
 
 CREATE FUNCTION pgmq.disable_priorities(queue_name text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'pgmq_disable_priorities' LANGUAGE C VOLATILE;
+
+-- The priority of a message with these headers (0-9), the first column of
+-- a prioritised queue's index q_<name>_prio_idx (internal: not client API).
+CREATE FUNCTION pgmq._message_priority(headers jsonb) RETURNS integer
+    AS 'MODULE_PATHNAME', 'pgmq_message_priority' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- end of issue 16: priorities
 -- ---------------------------------------------------------------------------
 -- Read start position (issue 14, docs/horizon.md): where a read of a queue

@@ -70,9 +70,8 @@ UPDATE pgmq.q_pr SET enqueued_at = now() - interval '2 hours' WHERE message->>'r
 SELECT message FROM pgmq.read('pr', 30, 10);
 SELECT pgmq.set_retention('pr', NULL, NULL);
 
--- the read plan (the pick of src/priority.c, same text): a nested loop over
--- the priorities, one range scan of the priority index each, bounded by vt,
--- no sort
+-- the read plan of one priority (the pick of src/priority.c, same text):
+-- one range scan of the priority index, bounded by vt, no sort
 SELECT pgmq.purge_queue('pr') >= 0;
 SELECT count(*) FROM pgmq.send_batch('pr', array_fill('{}'::jsonb, ARRAY[300]),
     ARRAY(SELECT pg_temp.p(i % 10) FROM generate_series(1, 300) i));
@@ -80,16 +79,42 @@ ANALYZE pgmq.q_pr;
 SET plan_cache_mode = force_generic_plan;
 SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; SET enable_material = off;
 SET enable_hashjoin = off; SET enable_mergejoin = off;
-PREPARE pick(int, timestamptz) AS
-SELECT l.msg_id FROM pg_catalog.unnest('{9,8,7,6,5,4,3,2,1,0}'::pg_catalog.int4[]) AS p(prio)
- CROSS JOIN LATERAL (SELECT msg_id FROM pgmq.q_pr
-  WHERE LEAST(GREATEST(COALESCE((headers OPERATOR(pg_catalog.->) 'x-pgmq-priority')::pg_catalog.int4, 0), 0), 9) OPERATOR(pg_catalog.=) p.prio
-  AND (LEAST(GREATEST(COALESCE((headers OPERATOR(pg_catalog.->) 'x-pgmq-priority')::pg_catalog.int4, 0), 0), 9), vt) OPERATOR(pg_catalog.<=) (p.prio, $2)
-  ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED) l LIMIT $1;
-EXPLAIN (COSTS OFF) EXECUTE pick(10, now());
+PREPARE pick(int, timestamptz, int) AS
+SELECT msg_id FROM pgmq.q_pr
+ WHERE pgmq._message_priority(headers) OPERATOR(pg_catalog.=) $3
+ AND (pgmq._message_priority(headers), vt) OPERATOR(pg_catalog.<=) ($3, $2)
+ ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED;
+EXPLAIN (COSTS OFF) EXECUTE pick(10, now(), 5);
 RESET plan_cache_mode; RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_sort; RESET enable_material;
 RESET enable_hashjoin; RESET enable_mergejoin;
 SELECT array_agg(headers->>'x-pgmq-priority') FROM pgmq.read('pr', 30, 12);
+
+-- the walk's short cuts (the priority last delivered from gets no probe;
+-- one probe for "anything above it") never hide a message: a higher
+-- priority sent after reads from a lower one comes first, a lower one
+-- after the last one is used up, and an empty queue reads nothing
+SELECT pgmq.purge_queue('pr') >= 0;
+SELECT count(*) FROM pgmq.send_batch('pr', ARRAY['{"w": 1}', '{"w": 2}']::jsonb[],
+    ARRAY[pg_temp.p(3), pg_temp.p(3)]);
+SELECT message FROM pgmq.read('pr', 30, 1);
+SELECT pgmq.send('pr', '{"w": 3}', pg_temp.p(7)) > 0 AS sent_7;
+SELECT pgmq.send('pr', '{"w": 4}', pg_temp.p(1)) > 0 AS sent_1;
+SELECT message FROM pgmq.read('pr', 30, 1);
+SELECT message FROM pgmq.read('pr', 30, 1);
+SELECT message FROM pgmq.pop('pr');
+SELECT count(*) FROM pgmq.read('pr', 30, 1);
+SELECT pgmq.send('pr', '{"w": 5}') > 0 AS sent_0;
+SELECT message FROM pgmq.read('pr', 30, 5);
+SELECT pgmq.purge_queue('pr') >= 0;
+SELECT count(*) FROM pgmq.read('pr', 30, 1);
+SELECT count(*) FROM pgmq.pop('pr', 3);
+
+-- pgmq._message_priority, the index's first column
+SELECT pgmq._message_priority(h) FROM unnest(ARRAY[NULL, '{}', '[1]', '"x"',
+    '{"x-pgmq-priority": 4}', '{"x-pgmq-priority": 12}', '{"x-pgmq-priority": -3}',
+    '{"x-pgmq-priority": 2.5}']::jsonb[]) h;
+SELECT pg_temp.err($$SELECT pgmq._message_priority('{"x-pgmq-priority": "5"}')$$);
+SELECT pg_temp.err($$SELECT pgmq._message_priority('{"x-pgmq-priority": null}')$$);
 
 -- disable: the index goes, reads are plain (vt, msg_id) again, any header goes
 SELECT pgmq.disable_priorities('pr');

@@ -29,7 +29,8 @@ SELECT pgmq.send('rm_b', '{"n": 6}');
 SELECT count(*) FROM pgmq.read('rm_b', 3600, 1) WHERE message = '{"n": 2}';  -- hides n 2
 
 -- oldest visible first across the queues; queue names case-insensitive and
--- given back lower-cased; the message_record columns follow
+-- given back as pgmq.meta spells them (as created); the message_record
+-- columns follow
 SELECT queue_name, message, read_ct, vt > clock_timestamp() + interval '20 s' AS hidden
   FROM pgmq.read_multi(ARRAY['RM_A', 'rm_b', 'rm_c'], 30, 3);
 SELECT queue_name, message FROM pgmq.read_multi(ARRAY['rm_a', 'rm_b', 'rm_c'], 30, 10);
@@ -47,6 +48,17 @@ SELECT pgmq.send_batch('rm_a', ARRAY['{"a": 1}', '{"a": 2}']::jsonb[], '2000-01-
 SELECT queue_name, message FROM pgmq.read_multi(ARRAY['rm_a', 'rm_b'], 0, 3);
 SELECT queue_name, message FROM pgmq.read_multi(ARRAY['rm_b', 'rm_a'], 0, 4);
 SELECT queue_name, message FROM pgmq.read_multi(ARRAY['rm_b'], 0, 1);
+
+-- a queue created with capitals is returned with them, however the call
+-- spells it (each queue its own spelling)
+SELECT pgmq.create('Rm_Case');
+SELECT pgmq.create('RM_case2');
+SELECT pgmq.send('rm_case', '{"case": 1}');
+SELECT pgmq.send('RM_CASE2', '{"case": 2}');
+SELECT pgmq.send('RM_CASE', '{"case": 3}');
+SELECT queue_name, message FROM pgmq.read_multi(ARRAY['rm_CASE', 'rm_case2'], 30, 2);
+SELECT queue_name, message FROM pgmq.read_multi_with_poll(ARRAY['rm_case2', 'RM_case'], 30, 1, 0);
+SELECT pgmq.drop_queue('rm_case'), pgmq.drop_queue('rm_case2');
 
 -- a read that rolls back leaves the messages as they were
 BEGIN;

@@ -91,6 +91,23 @@ UPDATE pgmq.q_rt_none SET enqueued_at = now() - interval '300 days';
 SELECT pgmq.apply_retention('rt_none'), (SELECT count(*) FROM pgmq.read('rt_none', 30, 1));
 SELECT retention_expired FROM pgmq.metrics('rt_none');
 
+-- a queue that also has a dead-letter policy: its reads skip expired
+-- messages too, and an expired poison message is not moved either (the
+-- retention step removes it); a live poison message is still moved
+SELECT pgmq.create('rt_dl'), pgmq.create('rt_dlq');
+SELECT pgmq.set_dead_letter_queue('rt_dl', 'rt_dlq', 2);
+SELECT pgmq.set_retention('rt_dl', '1 hour', NULL);
+SELECT pgmq.send_batch('rt_dl', ARRAY['{"n": 1}', '{"n": 2}', '{"n": 3}', '{"n": 4}', '{"n": 5}']::jsonb[]);
+UPDATE pgmq.q_rt_dl SET enqueued_at = now() - interval '3 hours' WHERE message->>'n' IN ('1', '3');
+UPDATE pgmq.q_rt_dl SET read_ct = 5 WHERE message->>'n' IN ('3', '4');
+SELECT message FROM pgmq.read('rt_dl', 0, 1);
+SELECT message FROM pgmq.read('rt_dl', 0, 10, '{"n": 1}');
+SELECT message FROM pgmq.read_with_poll('rt_dl', 0, 10, 1, 10);
+SELECT message FROM pgmq.q_rt_dlq;
+SELECT pgmq.apply_retention('rt_dl');
+SELECT message FROM pgmq.q_rt_dl ORDER BY msg_id;
+SELECT pgmq.drop_queue('rt_dl'), pgmq.drop_queue('rt_dlq');
+
 -- dropping the queue drops its settings and counts
 SELECT pgmq.drop_queue('rt'), pgmq.drop_queue('rt_none');
 SELECT (SELECT count(*) FROM pgmq.retention_settings), (SELECT count(*) FROM pgmq.retention_counts);

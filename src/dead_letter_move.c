@@ -55,15 +55,18 @@
 
 /*
  * read with a policy: $1 qty, $2 new vt, $3 now, $4 max_read_ct, $5 queue
- * name, $6 ids delivered by earlier rounds of this call (left out),
- * [$7 conditional].  Locks the batch as read does, deletes the poison
+ * name, $6 ids delivered by earlier rounds of this call (left out), $7 the
+ * oldest enqueued_at a read may deliver (retention.c; -infinity without a
+ * message retention: an expired message is neither delivered nor moved),
+ * [$8 conditional].  Locks the batch as read does, deletes the poison
  * messages in it and updates the others; rows come back flagged, in read
  * order (dead rows carry only message and dead-letter headers).
  */
 #define READ_DLQ_SQL(filter) \
 	"WITH c AS (SELECT msg_id, vt FROM %1$s" \
 	" WHERE vt OPERATOR(pg_catalog.<=) $3" \
-	" AND msg_id OPERATOR(pg_catalog.<>) ALL ($6)" filter \
+	" AND msg_id OPERATOR(pg_catalog.<>) ALL ($6)" \
+	" AND enqueued_at OPERATOR(pg_catalog.>=) $7" filter \
 	" ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED)," \
 	" d AS (DELETE FROM %1$s m USING c WHERE m.msg_id OPERATOR(pg_catalog.=) c.msg_id" \
 	"  AND m.read_ct OPERATOR(pg_catalog.>=) $4" \
@@ -78,13 +81,14 @@
 	" ORDER BY 9, 2"
 
 static const PgmqPlanSpec read_dlq_spec = {
-	READ_DLQ_SQL(""), 6,
-	{INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT8ARRAYOID}
+	READ_DLQ_SQL(""), 7,
+	{INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT8ARRAYOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec read_dlq_cond_spec = {
-	READ_DLQ_SQL(" AND message OPERATOR(pg_catalog.@>) $7"), 7,
-	{INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT8ARRAYOID, JSONBOID}
+	READ_DLQ_SQL(" AND message OPERATOR(pg_catalog.@>) $8"), 8,
+	{INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT8ARRAYOID, TIMESTAMPTZOID,
+	JSONBOID}
 };
 
 /* Delete messages $1 that are visible at $3 and were read $2 times ($4 queue name). */
@@ -212,7 +216,8 @@ pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q, PgmqDeadLetter *dl,
 	for (;;)
 	{
 		TimestampTz now = GetCurrentTimestamp();
-		Datum		values[7];
+		TimestampTz oldest = DT_NOBEGIN;
+		Datum		values[8];
 		Datum		out[7];
 		bool		outnulls[7];
 		uint64		i;
@@ -224,7 +229,9 @@ pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q, PgmqDeadLetter *dl,
 		values[3] = Int32GetDatum(dl->max_read_ct);
 		values[4] = CStringGetTextDatum(q->name);
 		values[5] = id_array(delivered, ndelivered);
-		values[6] = conditional;
+		(void) pgmq_retention_cutoff(q, now, &oldest);
+		values[6] = TimestampTzGetDatum(oldest);
+		values[7] = conditional;
 		pgmq_run(q, conditional != (Datum) 0 ? &read_dlq_cond_spec : &read_dlq_spec,
 				 values, NULL);
 		for (i = 0; i < SPI_processed; i++)

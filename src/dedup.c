@@ -49,16 +49,20 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_class_d.h"
 #include "catalog/pg_type_d.h"
 #include "commands/sequence.h"
+#include "executor/executor.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/itemptr.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -67,6 +71,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "pg_compat.h"
 #include "pgmq.h"
 
 PG_FUNCTION_INFO_V1(pgmq_set_dedup_window);
@@ -75,7 +80,7 @@ PG_FUNCTION_INFO_V1(pgmq_set_dedup_window);
 #define DEDUP_MAX_CHARS 128
 /* longest window: 14 days */
 #define DEDUP_MAX_WINDOW (14 * 86400)
-#define DEDUP_CLEAN_EVERY 64
+#define DEDUP_CLEAN_EVERY 256
 #define DEDUP_CLEAN_BLOCKS 4
 /* locktag field4 of the per-id locks (the SQL advisory functions use 1, 2) */
 #define DEDUP_LOCK_SPACE 0x4450
@@ -88,18 +93,19 @@ PG_FUNCTION_INFO_V1(pgmq_set_dedup_window);
 
 /*
  * $1 msg, $2 headers, $3 vt, $4 dedup id, $5 start of the window, $6 the
- * new msg_id.  Returns the msg_id inserted, NULL when a live record of the
- * id exists (then locked).
+ * new msg_id.  Returns the msg_id inserted, no row when a live record of
+ * the id exists (then locked).  The message insert is the statement itself
+ * and the record's insert its only CTE: the cheapest executor tree that
+ * writes both (no outer SELECT, no CTE scan of the message insert).
  */
 static const PgmqPlanSpec dedup_send_spec = {
 	PGMQ_FIXED_PLAN TABLES_NOTE
 	"WITH c AS (INSERT INTO %3$s AS d (dedup_id, msg_id, sent_at)"
 	"  VALUES ($4, $6, pg_catalog.clock_timestamp())"
 	"  ON CONFLICT (dedup_id) DO UPDATE SET msg_id = excluded.msg_id, sent_at = excluded.sent_at"
-	"  WHERE d.sent_at OPERATOR(pg_catalog.<) $5 RETURNING d.msg_id),"
-	" i AS (INSERT INTO %1$s (msg_id, vt, message, headers) OVERRIDING SYSTEM VALUE"
-	"  SELECT c.msg_id, $3, $1, $2 FROM c RETURNING msg_id)"
-	" SELECT (SELECT msg_id FROM i)",
+	"  WHERE d.sent_at OPERATOR(pg_catalog.<) $5 RETURNING d.msg_id)"
+	" INSERT INTO %1$s (msg_id, vt, message, headers) OVERRIDING SYSTEM VALUE"
+	" SELECT c.msg_id, $3, $1, $2 FROM c RETURNING msg_id",
 	6, {JSONBOID, JSONBOID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, INT8OID}
 };
 
@@ -110,7 +116,7 @@ static const PgmqPlanSpec dedup_lookup_spec = {
 	1, {TEXTOID}
 };
 
-/* A message without an id in a batch: $1 msg, $2 headers, $3 vt, $4 msg_id. */
+/* A message whose msg_id is decided: $1 msg, $2 headers, $3 vt, $4 msg_id. */
 static const PgmqPlanSpec dedup_plain_spec = {
 	PGMQ_FIXED_PLAN "INSERT INTO %1$s (msg_id, vt, message, headers) OVERRIDING SYSTEM VALUE"
 	" VALUES ($4, $3, $1, $2)",
@@ -176,6 +182,7 @@ dedup_window(PgmqQueue *q)
 			{
 				st->dedup_window = w;
 				st->dedup_seq = seq;
+				st->dedup_relid = pgmq_table_oid("d", q->name);
 			}
 		}
 		SPI_freetuptable(SPI_tuptable);
@@ -307,6 +314,157 @@ next_msg_id(PgmqQueue *q)
 	return nextval_internal(pgmq_queue_state(q)->dedup_seq, false);
 }
 
+/* What record_fast() did. */
+typedef enum FastResult
+{
+	FAST_NEW,					/* wrote the record: insert the message */
+	FAST_DUP,					/* found a live committed record: its msg_id */
+	FAST_SQL					/* did nothing: take the SQL path */
+} FastResult;
+
+/*
+ * Is d_<name>, opened as rel, the table create_dedup_table makes, written
+ * only through its heap and indexes (no trigger, no row security), and has
+ * the caller the privileges the SQL path needs on it (SELECT, INSERT,
+ * UPDATE)?  Anything else takes the SQL path, which checks
+ * and fires all of it.
+ */
+static bool
+plain_record_table(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	static const Oid types[3] = {TEXTOID, INT8OID, TIMESTAMPTZOID};
+	int			i;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->trigdesc != NULL ||
+		rel->rd_rel->relrowsecurity || desc->natts != 3 ||
+		pg_class_aclmask(RelationGetRelid(rel), GetUserId(), ACL_SELECT | ACL_INSERT | ACL_UPDATE,
+						 ACLMASK_ALL) != (ACL_SELECT | ACL_INSERT | ACL_UPDATE))
+		return false;
+	for (i = 0; i < 3; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->atttypid != types[i] || att->attgenerated)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The record at tid, as this backend sees it (READ COMMITTED only): if it is
+ * committed or our own, not being replaced, and live at window_start, set
+ * *orig to its msg_id and return true.
+ */
+static bool
+live_record(Relation rel, ItemPointer tid, TimestampTz window_start, int64 *orig)
+{
+	TupleTableSlot *slot;
+	bool		live = false;
+
+	if (IsolationUsesXactSnapshot())
+		return false;
+	slot = table_slot_create(rel, NULL);
+	if (table_tuple_fetch_row_version(rel, tid, SnapshotSelf, slot))
+	{
+		slot_getallattrs(slot);
+		if (!slot->tts_isnull[1] && !slot->tts_isnull[2] &&
+			DatumGetTimestampTz(slot->tts_values[2]) >= window_start)
+		{
+			*orig = DatumGetInt64(slot->tts_values[1]);
+			live = true;
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return live;
+}
+
+/*
+ * The common case without a statement: write the record (id, msg_id, now)
+ * straight into d_<name> with the speculative insertion INSERT ... ON
+ * CONFLICT uses (insert the row and its primary key entry under a
+ * speculative token; if an entry of the id exists, take the row back, look
+ * for the conflicting record, waiting for its sender if it is in progress,
+ * and insert again only if it went away), so concurrent senders of one id
+ * still end up with one record.  A live committed record seen in READ COMMITTED gives
+ * its msg_id at once.  Every other case (an expired record to overwrite,
+ * REPEATABLE READ or SERIALIZABLE, a table that is not as created, no
+ * privilege) returns FAST_SQL with nothing done.
+ */
+static FastResult
+record_fast(PgmqQueue *q, text *id, int64 msg_id, TimestampTz window_start, int64 *orig)
+{
+	Oid			drelid = pgmq_queue_state(q)->dedup_relid;
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	FastResult	result = FAST_SQL;
+	bool		arbiter = false;
+	int			attempt;
+	int			i;
+
+	if (!OidIsValid(drelid) || (rel = try_table_open(drelid, RowExclusiveLock)) == NULL)
+		return FAST_SQL;
+	if (!plain_record_table(rel))
+	{
+		table_close(rel, NoLock);
+		return FAST_SQL;
+	}
+	estate = CreateExecutorState();
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
+	ExecOpenIndices(rri, true);
+	for (i = 0; i < rri->ri_NumIndices; i++)
+		arbiter |= rri->ri_IndexRelationInfo[i]->ii_Unique;
+	slot = table_slot_create(rel, NULL);
+	ExecClearTuple(slot);
+	slot->tts_values[0] = PointerGetDatum(id);
+	slot->tts_values[1] = Int64GetDatum(msg_id);
+	slot->tts_values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+	memset(slot->tts_isnull, 0, sizeof(bool) * 3);
+	ExecStoreVirtualTuple(slot);
+
+	for (attempt = 0; arbiter; attempt++)
+	{
+		ItemPointerData conflict;
+		TransactionId xid;
+		uint32		token;
+		bool		spec_conflict = false;
+		List	   *recheck;
+
+		/*
+		 * Look for a conflicting record (waiting for its sender) only after a
+		 * first speculative insertion found one: a new id, the common case,
+		 * pays for one index descent, not two.
+		 */
+		if (attempt > 0 && !ExecCheckIndexConstraints(rri, slot, estate, &conflict, NIL))
+		{
+			if (live_record(rel, &conflict, window_start, orig))
+				result = FAST_DUP;
+			break;
+		}
+		xid = GetCurrentTransactionId();
+		token = SpeculativeInsertionLockAcquire(xid);
+		table_tuple_insert_speculative(rel, slot, GetCurrentCommandId(true), 0, NULL, token);
+		recheck = pgmq_insert_index_tuples(rri, slot, estate, true, &spec_conflict);
+		table_tuple_complete_speculative(rel, slot, token, !spec_conflict);
+		SpeculativeInsertionLockRelease(xid);
+		list_free(recheck);
+		if (!spec_conflict)
+		{
+			result = FAST_NEW;
+			break;
+		}
+		/* a record of the id exists or is being written: look at it */
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	return result;
+}
+
 /*
  * Send one message with id, to have msg_id if it is new; returns the msg_id
  * to report.
@@ -317,7 +475,27 @@ send_with_id(PgmqQueue *q, Datum msg, Jsonb *headers, Datum vt, text *id,
 {
 	Datum		values[6];
 	bool		isnull;
-	Datum		got;
+	Datum		got = (Datum) 0;
+	int64		orig;
+
+	switch (record_fast(q, id, msg_id, window_start, &orig))
+	{
+		case FAST_NEW:
+			{
+				Datum		pvalues[4];
+
+				pvalues[0] = msg;
+				pvalues[1] = JsonbPGetDatum(headers);
+				pvalues[2] = vt;
+				pvalues[3] = Int64GetDatum(msg_id);
+				pgmq_run(q, &dedup_plain_spec, pvalues, NULL);
+				return msg_id;
+			}
+		case FAST_DUP:
+			return orig;
+		case FAST_SQL:
+			break;
+	}
 
 	values[0] = msg;
 	values[1] = JsonbPGetDatum(headers);
@@ -325,11 +503,13 @@ send_with_id(PgmqQueue *q, Datum msg, Jsonb *headers, Datum vt, text *id,
 	values[3] = PointerGetDatum(id);
 	values[4] = TimestampTzGetDatum(window_start);
 	values[5] = Int64GetDatum(msg_id);
-	pgmq_run(q, &dedup_send_spec, values, NULL);
-	got = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (pgmq_run(q, &dedup_send_spec, values, NULL) == 1)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return msg_id;
+	}
 	SPI_freetuptable(SPI_tuptable);
-	if (!isnull)
-		return DatumGetInt64(got);
+	isnull = true;
 
 	/* a live record: its msg_id, seen by this statement's fresh snapshot */
 	if (pgmq_run(q, &dedup_lookup_spec, &values[3], NULL) == 1)

@@ -60,4 +60,31 @@
 #define pgmq_rel_ownercheck(relid, roleid)	pg_class_ownercheck((relid), (roleid))
 #endif
 
+/*
+ * pgmq_insert_index_tuples(rri, slot, estate, noDupErr, specConflict): the
+ * index entries of a newly inserted row (not an update), every unique index
+ * an arbiter.  16 added the onlySummarizing argument.
+ */
+#include "executor/executor.h"
+#if PG_VERSION_NUM >= 160000
+#define pgmq_insert_index_tuples(rri, slot, estate, noDupErr, specConflict) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, (noDupErr), (specConflict), NIL, false)
+#else
+#define pgmq_insert_index_tuples(rri, slot, estate, noDupErr, specConflict) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, (noDupErr), (specConflict), NIL)
+#endif
+
+/*
+ * pgmq_index_beginscan(heap, index, snapshot, nkeys): an index scan without
+ * ORDER BY keys.  18 added the instrumentation argument.
+ */
+#include "access/genam.h"
+#if PG_VERSION_NUM >= 180000
+#define pgmq_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), 0)
+#else
+#define pgmq_index_beginscan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), 0)
+#endif
+
 #endif							/* PGMQ_PG_COMPAT_H */

@@ -81,6 +81,7 @@ typedef struct PgmqQueueState
 	bool		dedup_known;	/* dedup_window below is filled in */
 	int32		dedup_window;	/* seconds; 0: no deduplication (dedup.c) */
 	Oid			dedup_seq;		/* q_<name>'s msg_id sequence, when dedup_window */
+	Oid			dedup_relid;	/* pgmq.d_<name>, when dedup_window */
 	uint32		dedup_clean_block;	/* where dedup.c's next clean-up starts */
 	bool		retention_known;	/* the two retentions below are filled in */
 	int64		message_retention_us;	/* 0: keep forever (retention.c) */
@@ -88,6 +89,9 @@ typedef struct PgmqQueueState
 	uint32		archive_retention_block;	/* where the next archive step starts */
 	bool		prio_known;		/* has_prio_index below is filled in */
 	bool		has_prio_index; /* q_<name>_prio_idx exists (priority.c) */
+	Oid			prio_index;		/* its OID, when has_prio_index */
+	int8		prio_last;		/* priority of this backend's last delivery + 1; 0: none */
+	uint8		prio_above_skip;	/* reads left that skip priority.c's probe_above */
 	bool		horizon_known;	/* horizon_index is filled in (read_scan.c) */
 	Oid			horizon_index;	/* btree index led by vt, or InvalidOid */
 	Oid			horizon_user;	/* role horizon_allowed was checked for */

@@ -5,22 +5,36 @@
  *	  prioritised queue.
  *
  * A queue is prioritised while it has the index q_<name>_prio_idx on
- * (PRIO(headers), vt, msg_id), where PRIO is the header x-pgmq-priority as
- * an integer (a jsonb cast: cheap to compute on every insert and update),
- * 0 when absent, clamped to 0-9 so that no message can fall outside the ten
- * ranges a read scans.  Sends check the header first (22023), and
+ * (pgmq._message_priority(headers), vt, msg_id): the header x-pgmq-priority
+ * as an integer, 0 when absent, clamped to 0-9 so that no message can fall
+ * outside the ten ranges a read scans (a C function: cheap to prepare and
+ * compute in every statement that inserts or updates a row).  Sends check the header first (22023), and
  * enable_priorities refuses a queue holding a message whose header is not a
- * JSON number.  The table's layout does not change.  Whether the index exists is cached in the queue's PgmqQueueState
- * (creating or dropping an index invalidates the table's relcache entry).
+ * JSON number.  The table's layout does not change.  Whether the index
+ * exists, and its OID, are cached in the queue's PgmqQueueState (creating
+ * or dropping an index invalidates the table's relcache entry).
  *
  * Read order on a prioritised queue: every visible message of a higher
  * priority before any of a lower one; within one priority, (vt, msg_id).
- * The pick walks the priorities from 9 down to 0, and for each runs the
- * plain read's range scan, bounded by vt <= now, on that priority's part of
- * the index (so a read costs at most 10 index probes more than a plain
- * read, and never walks an in-flight or delayed message), locking SKIP
- * LOCKED only the rows it returns: the outer LIMIT stops the walk as soon
- * as the batch is full.  All plans are fixed (nested loops over index scans).
+ * A read walks the priorities from 9 down to 0 until the batch is full.
+ * For each, a probe of the priority index alone (index AM, no heap, no
+ * statement: one descent) tells whether the range (p, -infinity) .. (p, now)
+ * has an entry at all; only then does the priority get its statement.  The
+ * priority this backend last delivered from gets its statement without a
+ * probe, and when the index has no entry at all above it, one probe answers
+ * for all the priorities above (the common cases: one priority in use, or
+ * the highest one has a backlog); after that probe found entries above (of
+ * messages in flight or delayed, say), the next reads skip it.  A statement has the plain read's shape
+ * (one message: UPDATE ... WHERE msg_id = (pick)) with the pick a range
+ * scan of that priority's part of the index bounded by vt <= now, locking
+ * SKIP LOCKED only the rows it returns.  So a read runs one statement per
+ * priority it takes messages from (one, for a single message, unless the
+ * candidates are held by other readers), pays at most eleven index descents
+ * for the probes, and never walks an in-flight or delayed message (a probe
+ * reads at most one leaf page of index entries).  Plans are fixed (index scans, nested loops).
+ * Each priority's statement takes its own snapshot: a message of a higher
+ * priority committed while the read runs may be left for the next read, as
+ * any message committed during a read may be.
  *
  * A queue with a message retention (retention.c) gets the same filter here:
  * $4 is the oldest enqueued_at delivered (-infinity without a retention).
@@ -29,67 +43,95 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "catalog/index.h"
 #include "catalog/pg_type_d.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/snapmgr.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "pg_compat.h"
 #include "pgmq.h"
 
 PG_FUNCTION_INFO_V1(pgmq_enable_priorities);
 PG_FUNCTION_INFO_V1(pgmq_disable_priorities);
+PG_FUNCTION_INFO_V1(pgmq_message_priority);
 
 #define PRIORITY_HEADER "x-pgmq-priority"
 
-/* The priority of a row; the index expression is exactly this text. */
-#define PRIO(t) \
-	"LEAST(GREATEST(COALESCE((" t "headers OPERATOR(pg_catalog.->) '" PRIORITY_HEADER "')" \
-	"::pg_catalog.int4, 0), 0), 9)"
+/*
+ * The priority of a row; the index expression is exactly this text: one
+ * call of a C function (pgmq._message_priority below), so that every
+ * statement that maintains the index (each read updates vt) prepares a
+ * one-node expression, not a tree of casts and comparisons.
+ */
+#define PRIO(t) "pgmq._message_priority(" t "headers)"
 
 /*
- * The ids of up to $1 visible messages, highest priority first, then by
- * (vt, msg_id), locked; $3 now, $4 oldest enqueued_at delivered.  A nested
- * loop over the priorities 9..0 (in that order) runs, for each, a range
- * scan of q_<name>_prio_idx from (p, -infinity) to (p, now); the outer
- * LIMIT stops it once the batch is full, so only the rows returned are
- * locked.  The bound on vt is written as the row comparison
- * (PRIO, vt) <= (p, now), which only the priority index can use: with a
- * plain "vt <= now" the planner may prefer the vt index plus a filter on
- * the priority, which walks every visible message of the other priorities.
- * (One index scan node rescanned per priority: a UNION ALL of ten branches
- * costs ten index scans to set up on every call.)
+ * The ids of up to "limit" visible messages of priority $5, in (vt, msg_id)
+ * order, locked; $3 now, $4 oldest enqueued_at delivered.  One range scan of
+ * q_<name>_prio_idx from ($5, -infinity) to ($5, now), as the plain read
+ * scans the vt index up to now.  The bound on vt is written as the row
+ * comparison (PRIO, vt) <= ($5, now), which only the priority index can
+ * use: with a plain "vt <= now" the planner may prefer the vt index plus a
+ * filter on the priority, which walks every visible message of the other
+ * priorities.
  */
-#define PICK(filter) \
-	"SELECT l.msg_id FROM pg_catalog.unnest('{9,8,7,6,5,4,3,2,1,0}'::pg_catalog.int4[]) AS p(prio)" \
-	" CROSS JOIN LATERAL (SELECT msg_id FROM %1$s" \
-	"  WHERE " PRIO("") " OPERATOR(pg_catalog.=) p.prio" \
-	"  AND (" PRIO("") ", vt) OPERATOR(pg_catalog.<=) (p.prio, $3)" \
-	"  AND enqueued_at OPERATOR(pg_catalog.>=) $4" filter \
-	"  ORDER BY vt, msg_id LIMIT $1 FOR UPDATE SKIP LOCKED) l LIMIT $1"
+#define PICK(filter, limit) \
+	"SELECT msg_id FROM %1$s" \
+	" WHERE " PRIO("") " OPERATOR(pg_catalog.=) $5" \
+	" AND (" PRIO("") ", vt) OPERATOR(pg_catalog.<=) ($5, $3)" \
+	" AND enqueued_at OPERATOR(pg_catalog.>=) $4" filter \
+	" ORDER BY vt, msg_id LIMIT " limit " FOR UPDATE SKIP LOCKED"
 #define BY_MANY(filter) \
-	" pg_catalog.unnest(ARRAY(" PICK(filter) ")) WITH ORDINALITY AS c(msg_id, n)" \
+	" pg_catalog.unnest(ARRAY(" PICK(filter, "$1") ")) WITH ORDINALITY AS c(msg_id, n)" \
 	" WHERE m.msg_id OPERATOR(pg_catalog.=) c.msg_id" \
 	" RETURNING " PGMQ_M_MESSAGE_COLUMNS ", c.n"
-#define READ_SQL(filter) \
+/* one message ($1 is then unused): no array, no ordinality, no reordering */
+#define BY_ONE(filter) \
+	" WHERE m.msg_id OPERATOR(pg_catalog.=) (" PICK(filter, "1") ")" \
+	" RETURNING " PGMQ_M_MESSAGE_COLUMNS
+#define READ_SET \
 	PGMQ_FIXED_PLAN "UPDATE %1$s m SET vt = $2," \
-	" read_ct = m.read_ct OPERATOR(pg_catalog.+) 1, last_read_at = $3 FROM" BY_MANY(filter)
+	" read_ct = m.read_ct OPERATOR(pg_catalog.+) 1, last_read_at = $3"
+#define COND " AND message OPERATOR(pg_catalog.@>) $6"
 
-/* read: $1 qty, $2 new vt, $3 now, $4 oldest enqueued_at, [$5 conditional] */
+/* read: $1 qty, $2 new vt, $3 now, $4 oldest enqueued_at, $5 priority, [$6 conditional] */
 static const PgmqPlanSpec read_spec = {
-	READ_SQL(""), 4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+	READ_SET " FROM" BY_MANY(""),
+	5, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
+};
+
+static const PgmqPlanSpec read_one_spec = {
+	READ_SET BY_ONE(""),
+	5, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
 };
 
 static const PgmqPlanSpec read_cond_spec = {
-	READ_SQL(" AND message OPERATOR(pg_catalog.@>) $5"),
-	5, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID}
+	READ_SET " FROM" BY_MANY(COND),
+	6, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, JSONBOID}
 };
 
-/* pop: $1 qty, $2 unused, $3 now, $4 oldest enqueued_at */
+static const PgmqPlanSpec read_one_cond_spec = {
+	READ_SET BY_ONE(COND),
+	6, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, JSONBOID}
+};
+
+/* pop: $1 qty, $2 unused, $3 now, $4 oldest enqueued_at, $5 priority */
 static const PgmqPlanSpec pop_spec = {
 	PGMQ_FIXED_PLAN "DELETE FROM %1$s m USING" BY_MANY(""),
-	4, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+	5, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
+};
+
+static const PgmqPlanSpec pop_one_spec = {
+	PGMQ_FIXED_PLAN "DELETE FROM %1$s m" BY_ONE(""),
+	5, {INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
 };
 
 static char *
@@ -110,10 +152,46 @@ pgmq_priority_applies(PgmqQueue *q)
 		Oid			idx = get_relname_relid(idxname, pgmq_namespace_oid(false));
 
 		st->has_prio_index = OidIsValid(idx) && IndexGetRelation(idx, true) == q->qrelid;
+		st->prio_index = st->has_prio_index ? idx : InvalidOid;
 		st->prio_known = true;
 		pfree(idxname);
 	}
 	return st->has_prio_index;
+}
+
+/*
+ * pgmq._message_priority(headers jsonb) RETURNS integer, IMMUTABLE: the
+ * priority of a message with these headers: x-pgmq-priority as an integer
+ * (a JSON number, rounded as numeric to integer rounds), clamped to 0-9;
+ * 0 when the headers are NULL, not an object, or lack the key.  A value that
+ * is present but not a number is an error (22023): enable_priorities
+ * refuses queues holding one, and sends check the header first.
+ */
+Datum
+pgmq_message_priority(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *h;
+	JsonbValue	v;
+	Datum		n;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_INT32(0);
+	h = PG_GETARG_JSONB_P(0);
+	if (!JB_ROOT_IS_OBJECT(h) ||
+		getKeyJsonValueFromContainer(&h->root, PRIORITY_HEADER, strlen(PRIORITY_HEADER), &v) == NULL)
+		PG_RETURN_INT32(0);
+	if (v.type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("header " PRIORITY_HEADER " must be a number")));
+	n = NumericGetDatum(v.val.numeric);
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, n,
+										  DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))) < 0)
+		PG_RETURN_INT32(0);
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, n,
+										  DirectFunctionCall1(int4_numeric, Int32GetDatum(9)))) > 0)
+		PG_RETURN_INT32(9);
+	PG_RETURN_INT32(DatumGetInt32(DirectFunctionCall1(numeric_int4, n)));
 }
 
 /* Refuse headers h whose x-pgmq-priority is present but not an integer 0-9. */
@@ -175,6 +253,141 @@ oldest_delivered(PgmqQueue *q, TimestampTz now)
 }
 
 /*
+ * Which priorities may have a visible message: a scan of the priority index
+ * alone (no heap access, no snapshot: an entry of any row version counts),
+ * opened once per read and rescanned per priority.  A priority without an
+ * entry in (p, -infinity) .. (p, now) has no visible message, so its
+ * statement is skipped; one with an entry (perhaps of a dead row version or
+ * a locked message) gets its statement, which decides.  A message sent
+ * while the read runs may be seen or not, as with any read it overlaps.
+ */
+typedef struct PrioProbe
+{
+	Relation	heap;
+	Relation	index;
+	IndexScanDesc scan;
+	ScanKeyData keys[2];		/* priority = p, vt <= now */
+	ScanKeyData above[2];		/* priority > p, vt <= infinity (always true) */
+} PrioProbe;
+
+static void
+probe_begin(PrioProbe *pp, PgmqQueue *q, TimestampTz now)
+{
+	pp->heap = table_open(q->qrelid, NoLock);	/* locked by the caller */
+	/* the lock the statements' UPDATE or DELETE takes on it anyway */
+	pp->index = index_open(pgmq_queue_state(q)->prio_index, RowExclusiveLock);
+	ScanKeyInit(&pp->keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
+	ScanKeyInit(&pp->keys[1], 2, BTLessEqualStrategyNumber, F_TIMESTAMP_LE,
+				TimestampTzGetDatum(now));
+	ScanKeyInit(&pp->above[0], 1, BTGreaterStrategyNumber, F_INT4GT, Int32GetDatum(0));
+	ScanKeyInit(&pp->above[1], 2, BTLessEqualStrategyNumber, F_TIMESTAMP_LE,
+				TimestampTzGetDatum(DT_NOEND));
+	pp->scan = pgmq_index_beginscan(pp->heap, pp->index, SnapshotAny, 2);
+}
+
+/* May priority p have a visible message? */
+static bool
+probe(PrioProbe *pp, int p)
+{
+	pp->keys[0].sk_argument = Int32GetDatum(p);
+	index_rescan(pp->scan, pp->keys, 2, NULL, 0);
+	return index_getnext_tid(pp->scan, ForwardScanDirection) != NULL;
+}
+
+/*
+ * Has the index any entry (visible or not) of a priority above p?  When it
+ * has none, the priorities above p need no probe each: one descent that
+ * lands past the last entry answers for all of them.
+ */
+static bool
+probe_above(PrioProbe *pp, int p)
+{
+	pp->above[0].sk_argument = Int32GetDatum(p);
+	index_rescan(pp->scan, pp->above, 2, NULL, 0);
+	return index_getnext_tid(pp->scan, ForwardScanDirection) != NULL;
+}
+
+/* Reads that skip probe_above after it found entries above the hint. */
+#define PRIO_ABOVE_SKIP 15
+
+static void
+probe_end(PrioProbe *pp)
+{
+	index_endscan(pp->scan);
+	index_close(pp->index, NoLock);
+	table_close(pp->heap, NoLock);
+}
+
+/*
+ * Take up to qty messages of prioritised queue q in read order into fcinfo's
+ * tuplestore: for each priority from 9 down to 0 that may have a visible
+ * message, one statement (spec_one for a single message, spec_many
+ * otherwise) takes what is still missing from that priority, in (vt,
+ * msg_id) order.  values[0] (qty) and values[4] (priority) are set here.
+ * Returns how many were taken.
+ */
+static uint64
+take_by_priority(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty, TimestampTz now,
+				 Datum *values, const PgmqPlanSpec *spec_one, const PgmqPlanSpec *spec_many)
+{
+	PgmqQueueState *st = pgmq_queue_state(q);
+	int			last = st->prio_last - 1;	/* -1: none */
+	PrioProbe	pp;
+	uint64		total = 0;
+	int			p;
+
+	probe_begin(&pp, q, now);
+
+	/*
+	 * Nothing above the last priority delivered from (or at all): start
+	 * there.  When there was something above it (in flight or delayed, say),
+	 * the next PRIO_ABOVE_SKIP reads go straight to the probes of each
+	 * priority: probe_above then reads a leaf page of entries for nothing.
+	 */
+	p = 9;
+	if (last < 9)
+	{
+		if (st->prio_above_skip > 0)
+			st->prio_above_skip--;
+		else if (!probe_above(&pp, last))
+			p = last;
+		else
+			st->prio_above_skip = PRIO_ABOVE_SKIP;
+	}
+	for (; p >= 0 && total < (uint64) qty; p--)
+	{
+		int32		want = qty - (int32) total;
+		uint64		n;
+
+		/*
+		 * The priority this backend last delivered from is likely to have
+		 * visible messages still: its statement runs without a probe (which
+		 * would read its whole first leaf page of entries for nothing).
+		 */
+		if (p != last && !probe(&pp, p))
+			continue;
+		values[0] = Int32GetDatum(want);
+		values[4] = Int32GetDatum(p);
+		if (want == 1)
+			n = pgmq_run_into(fcinfo, q, spec_one, values, NULL);
+		else
+		{
+			n = pgmq_run(q, spec_many, values, NULL);
+			pgmq_emit_rows(fcinfo);
+			SPI_freetuptable(SPI_tuptable);
+			SPI_tuptable = NULL;
+		}
+		if (n > 0)
+			st->prio_last = (int8) (p + 1);
+		else if (p == last)
+			st->prio_last = 0;	/* stale: probe it like the others next time */
+		total += n;
+	}
+	probe_end(&pp);
+	return total;
+}
+
+/*
  * A read (qty, vt seconds, jsonb conditional or 0) of prioritised queue q;
  * rows go into fcinfo's tuplestore in read order.  Returns how many.
  */
@@ -183,18 +396,15 @@ pgmq_priority_read(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty, int32 vt,
 				   Datum conditional)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	Datum		values[5];
-	uint64		n;
+	Datum		values[6];
 
-	values[0] = Int32GetDatum(qty);
 	values[1] = TimestampTzGetDatum(now + (TimestampTz) vt * USECS_PER_SEC);
 	values[2] = TimestampTzGetDatum(now);
 	values[3] = TimestampTzGetDatum(oldest_delivered(q, now));
-	values[4] = conditional;
-	n = pgmq_run(q, conditional != (Datum) 0 ? &read_cond_spec : &read_spec, values, NULL);
-	pgmq_emit_rows(fcinfo);
-	SPI_freetuptable(SPI_tuptable);
-	return n;
+	values[5] = conditional;
+	if (conditional != (Datum) 0)
+		return take_by_priority(fcinfo, q, qty, now, values, &read_one_cond_spec, &read_cond_spec);
+	return take_by_priority(fcinfo, q, qty, now, values, &read_one_spec, &read_spec);
 }
 
 /* pop of qty messages of prioritised queue q, in read order. */
@@ -202,17 +412,12 @@ uint64
 pgmq_priority_pop(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	Datum		values[4];
-	uint64		n;
+	Datum		values[5];
 
-	values[0] = Int32GetDatum(qty);
 	values[1] = TimestampTzGetDatum(now);
 	values[2] = TimestampTzGetDatum(now);
 	values[3] = TimestampTzGetDatum(oldest_delivered(q, now));
-	n = pgmq_run(q, &pop_spec, values, NULL);
-	pgmq_emit_rows(fcinfo);
-	SPI_freetuptable(SPI_tuptable);
-	return n;
+	return take_by_priority(fcinfo, q, qty, now, values, &pop_one_spec, &pop_spec);
 }
 
 /* pgmq.enable_priorities(queue_name text) RETURNS void */

@@ -23,7 +23,8 @@
  *		 locked or no longer visible), peek again for what is still missing,
  *		 up to MULTI_ROUNDS rounds.
  * Rows come back round by round in merge order: oldest visible first across
- * queues, each with its queue's name in front of the message_record columns.
+ * queues, each with its queue's name (as pgmq.meta spells it: the case of
+ * the create call) in front of the message_record columns.
  * A message is never delivered twice and never while another reader holds it
  * (the SKIP LOCKED lock and the vt re-check of step 3, as in read).
  *
@@ -59,7 +60,10 @@ static const PgmqPlanSpec peek_spec = {
 /*
  * 3. take messages $1 (with merge positions $5) that are still visible at
  * $3 and read fewer than $4 times, skipping those another transaction holds;
- * hide them until $2.  The position comes back as the last column.
+ * hide them until $2.  The position comes back after the message_record
+ * columns, then the queue's name as pgmq.meta spells it ($6 is the
+ * lower-cased name; an init plan, so it runs once, and only when a row
+ * comes back).
  */
 static const PgmqPlanSpec take_spec = {
 	PGMQ_FIXED_PLAN "UPDATE %1$s m SET vt = $2,"
@@ -70,8 +74,8 @@ static const PgmqPlanSpec take_spec = {
 	"  SELECT l.msg_id FROM %1$s l WHERE l.msg_id OPERATOR(pg_catalog.=) ANY ($1)"
 	"  AND l.vt OPERATOR(pg_catalog.<=) $3 AND l.read_ct OPERATOR(pg_catalog.<) $4"
 	"  FOR UPDATE SKIP LOCKED))"
-	" RETURNING " PGMQ_M_MESSAGE_COLUMNS ", p.n",
-	5, {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID}
+	" RETURNING " PGMQ_M_MESSAGE_COLUMNS ", p.n, " PGMQ_META_NAME("$6") "::pg_catalog.text",
+	6, {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TEXTOID}
 };
 
 /* One queue of the call. */
@@ -96,7 +100,7 @@ typedef struct MultiRow
 {
 	int64		pos;			/* merge position */
 	int			qi;
-	HeapTuple	tuple;			/* message_record columns, then the position */
+	HeapTuple	tuple;			/* message_record columns, the position, the name */
 	TupleDesc	desc;
 } MultiRow;
 
@@ -265,6 +269,28 @@ int8_array(MemoryContext cxt, const int64 *v, int n)
 }
 
 /*
+ * The name to return for queue qi: stored, its name as pgmq.meta spells it
+ * (from the take statement), when it passes the name rule and is that
+ * queue's name; the lower-cased name otherwise (no meta row, or a bad one).
+ * A new text Datum.
+ */
+static Datum
+shown_name(MultiRead *mr, int qi, Datum stored, bool isnull)
+{
+	char		lower[NAMEDATALEN];
+	char	   *raw;
+
+	if (!isnull)
+	{
+		raw = TextDatumGetCString(stored);
+		if (pgmq_name_from_table(raw, "pgmq.meta", lower) &&
+			strcmp(lower, mr->qs[qi].name) == 0)
+			return PointerGetDatum(cstring_to_text(raw));
+	}
+	return PointerGetDatum(cstring_to_text(mr->qs[qi].name));
+}
+
+/*
  * One round: steps 1 to 3 for up to want messages.  Taken rows are appended
  * to the caller's tuplestore in merge order; *chosen is set to how many
  * were chosen.  Returns how many were taken.  Working memory comes from
@@ -317,7 +343,7 @@ multi_round(FunctionCallInfo fcinfo, MultiRead *mr, MemoryContext cxt,
 	for (k = 0; k < mr->nq; k++)
 	{
 		int			nk = 0;
-		Datum		values[5];
+		Datum		values[6];
 		uint64		r;
 		uint64		j;
 
@@ -336,6 +362,7 @@ multi_round(FunctionCallInfo fcinfo, MultiRead *mr, MemoryContext cxt,
 		values[2] = TimestampTzGetDatum(now);
 		values[3] = Int32GetDatum(mr->mq[k].max_read_ct);
 		values[4] = int8_array(cxt, pos, nk);
+		values[5] = PointerGetDatum(cstring_to_text(mr->qs[k].name));
 		r = pgmq_run(&mr->qs[k], &take_spec, values, NULL);
 		for (j = 0; j < r && nrows < nchosen; j++)
 		{
@@ -354,11 +381,11 @@ multi_round(FunctionCallInfo fcinfo, MultiRead *mr, MemoryContext cxt,
 		qsort(rows, nrows, sizeof(MultiRow), row_cmp);
 	for (i = 0; i < nrows; i++)
 	{
-		Datum		out[9];		/* queue_name, message_record, position */
-		bool		outnulls[9];
+		Datum		out[10];	/* queue_name, message_record, position, name */
+		bool		outnulls[10];
 
 		heap_deform_tuple(rows[i].tuple, rows[i].desc, out + 1, outnulls + 1);
-		out[0] = PointerGetDatum(cstring_to_text(mr->qs[rows[i].qi].name));
+		out[0] = shown_name(mr, rows[i].qi, out[9], outnulls[9]);
 		outnulls[0] = false;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
 		pfree(DatumGetPointer(out[0]));

@@ -49,12 +49,15 @@ FILL=$(((N + 20) * 2 * 10 + 100))
 psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
 CREATE EXTENSION pgmq;
 SELECT pgmq.create(q) FROM unnest(ARRAY['fi_plain', 'fi_m1', 'fi_m2', 'fi_m3', 'fi_send', 'fi_dedup',
-                                        'fi_ret', 'fi_p_mix', 'fi_p_low']) q;
+                                        'fi_ret', 'fi_p_mix', 'fi_p_low', 'fi_p_hid']) q;
 SELECT pgmq.set_dedup_window('fi_dedup', 300);
 SELECT pgmq.set_retention('fi_ret', '1 day', NULL);
-SELECT pgmq.enable_priorities(q) FROM unnest(ARRAY['fi_p_mix', 'fi_p_low']) q;
+SELECT pgmq.enable_priorities(q) FROM unnest(ARRAY['fi_p_mix', 'fi_p_low', 'fi_p_hid']) q;
 SELECT pgmq.send_batch(q, array_fill('{"n": 1}'::jsonb, ARRAY[$FILL]))
-  FROM unnest(ARRAY['fi_plain', 'fi_m1', 'fi_m2', 'fi_m3', 'fi_ret', 'fi_p_low']) q;
+  FROM unnest(ARRAY['fi_plain', 'fi_m1', 'fi_m2', 'fi_m3', 'fi_ret', 'fi_p_low', 'fi_p_hid']) q;
+-- fi_p_hid: visible messages of priority 0 only, 300 delayed ones at each of 1-9
+SELECT pgmq.send_batch('fi_p_hid', array_fill('{"n": 1}'::jsonb, ARRAY[2700]),
+    ARRAY(SELECT jsonb_build_object('x-pgmq-priority', 1 + i % 9) FROM generate_series(1, 2700) i), 86400);
 SELECT pgmq.send_batch('fi_p_mix', array_fill('{"n": 1}'::jsonb, ARRAY[$FILL]),
     ARRAY(SELECT jsonb_build_object('x-pgmq-priority', (random() * 9)::int) FROM generate_series(1, $FILL)));
 VACUUM ANALYZE;
@@ -120,5 +123,7 @@ echo "-- priorities"
 pair "read 1 (plain)" "SELECT count(*) FROM pgmq.read('fi_plain', 3600, 1);" \
      "read 1, prioritised, priorities 0-9 mixed" "SELECT count(*) FROM pgmq.read('fi_p_mix', 3600, 1);"
 pair "read 1 (plain)" "SELECT count(*) FROM pgmq.read('fi_plain', 3600, 1);" \
-     "read 1, prioritised, all priority 0 (10 probes)" "SELECT count(*) FROM pgmq.read('fi_p_low', 3600, 1);"
+     "read 1, prioritised, all priority 0" "SELECT count(*) FROM pgmq.read('fi_p_low', 3600, 1);"
+pair "read 1 (plain)" "SELECT count(*) FROM pgmq.read('fi_plain', 3600, 1);" \
+     "read 1, prioritised, 0 visible, 1-9 delayed" "SELECT count(*) FROM pgmq.read('fi_p_hid', 3600, 1);"
 fi
