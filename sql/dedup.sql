@@ -141,6 +141,18 @@ SELECT relpersistence FROM pg_class WHERE oid = 'pgmq.d_dd_unlogged'::regclass;
 SELECT pgmq.drop_queue('dd_unlogged');
 SELECT to_regclass('pgmq.d_dd_unlogged'), count(*) FROM pgmq.dedup_settings;
 
+-- pgmq.stats counts every send call, and as sent only the messages stored
+SELECT pgmq.create('dd_stats');
+SELECT pgmq.set_dedup_window('dd_stats', 60);
+SELECT count(*) AS ids FROM (
+    SELECT pgmq.send('dd_stats', '{}', pg_temp.hdr('s1'))
+    UNION ALL SELECT pgmq.send('dd_stats', '{}', pg_temp.hdr('s1'))) x;
+SELECT count(*) AS ids FROM pgmq.send_batch('dd_stats', ARRAY['{}', '{}', '{}']::jsonb[],
+    ARRAY[pg_temp.hdr('s2'), pg_temp.hdr('s2'), '{}']::jsonb[]);
+SELECT sends, messages_sent, queue_length_estimate FROM pgmq.stats WHERE queue_name = 'dd_stats';
+SELECT count(*) AS stored FROM pgmq.q_dd_stats;
+SELECT pgmq.drop_queue('dd_stats');
+
 SELECT pgmq.drop_queue('dd');
 REVOKE ALL ON SCHEMA pgmq FROM dd_producer;
 DROP ROLE dd_producer;

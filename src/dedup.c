@@ -73,6 +73,7 @@
 
 #include "pg_compat.h"
 #include "pgmq.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(pgmq_set_dedup_window);
 
@@ -467,11 +468,12 @@ record_fast(PgmqQueue *q, text *id, int64 msg_id, TimestampTz window_start, int6
 
 /*
  * Send one message with id, to have msg_id if it is new; returns the msg_id
- * to report.
+ * to report, and adds 1 to *stored when the message was inserted (not a
+ * duplicate), for pgmq.stats.
  */
 static int64
 send_with_id(PgmqQueue *q, Datum msg, Jsonb *headers, Datum vt, text *id,
-			 int64 msg_id, TimestampTz window_start)
+			 int64 msg_id, TimestampTz window_start, uint64 *stored)
 {
 	Datum		values[6];
 	bool		isnull;
@@ -489,6 +491,7 @@ send_with_id(PgmqQueue *q, Datum msg, Jsonb *headers, Datum vt, text *id,
 				pvalues[2] = vt;
 				pvalues[3] = Int64GetDatum(msg_id);
 				pgmq_run(q, &dedup_plain_spec, pvalues, NULL);
+				(*stored)++;
 				return msg_id;
 			}
 		case FAST_DUP:
@@ -506,6 +509,7 @@ send_with_id(PgmqQueue *q, Datum msg, Jsonb *headers, Datum vt, text *id,
 	if (pgmq_run(q, &dedup_send_spec, values, NULL) == 1)
 	{
 		SPI_freetuptable(SPI_tuptable);
+		(*stored)++;
 		return msg_id;
 	}
 	SPI_freetuptable(SPI_tuptable);
@@ -571,13 +575,14 @@ pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *
 	Datum		out;
 	bool		outnull = false;
 	int			nids = 0;
+	uint64		stored = 0;		/* messages inserted (not duplicates) */
 
 	if (!a->batch)
 	{
 		Jsonb	   *h = DatumGetJsonbP(a->headers);
 
 		out = Int64GetDatum(send_with_id(q, a->msg, h, a->vt, dedup_id_of(h),
-										 next_msg_id(q), window_start));
+										 next_msg_id(q), window_start, &stored));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &out, &outnull);
 		nids = 1;
 	}
@@ -610,7 +615,8 @@ pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *
 
 			if (it->id != NULL)
 				result[it->pos] = send_with_id(q, JsonbPGetDatum(msgs[it->pos]), hs[it->pos],
-											   a->vt, it->id, it->msg_id, window_start);
+											   a->vt, it->id, it->msg_id, window_start,
+											   &stored);
 			else
 			{
 				Datum		values[4];
@@ -622,6 +628,7 @@ pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *
 				values[2] = a->vt;
 				values[3] = Int64GetDatum(it->msg_id);
 				pgmq_run(q, &dedup_plain_spec, values, nulls);
+				stored++;
 				result[it->pos] = it->msg_id;
 			}
 		}
@@ -632,6 +639,7 @@ pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *
 		}
 	}
 	clean_step(q, window_start, nids);
+	(void) pgmq_stats_sent(q, stored);
 }
 
 /* GRANT on d_<name> to every role that may INSERT into q (connected to SPI). */
