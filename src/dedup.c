@@ -439,7 +439,7 @@ record_fast(PgmqQueue *q, text *id, int64 msg_id, TimestampTz window_start, int6
 		 * first speculative insertion found one: a new id, the common case,
 		 * pays for one index descent, not two.
 		 */
-		if (attempt > 0 && !ExecCheckIndexConstraints(rri, slot, estate, &conflict, NIL))
+		if (attempt > 0 && !pgmq_check_index_constraints(rri, slot, estate, &conflict))
 		{
 			if (live_record(rel, &conflict, window_start, orig))
 				result = FAST_DUP;

@@ -75,6 +75,20 @@
 #endif
 
 /*
+ * pgmq_check_index_constraints(rri, slot, estate, conflictTid): whether a row
+ * about to be inserted (not an update) conflicts with none of the unique
+ * indexes, every one an arbiter.  18 added the tupleid argument (the row
+ * being updated; NULL for an insert).
+ */
+#if PG_VERSION_NUM >= 180000
+#define pgmq_check_index_constraints(rri, slot, estate, conflictTid) \
+	ExecCheckIndexConstraints((rri), (slot), (estate), (conflictTid), NULL, NIL)
+#else
+#define pgmq_check_index_constraints(rri, slot, estate, conflictTid) \
+	ExecCheckIndexConstraints((rri), (slot), (estate), (conflictTid), NIL)
+#endif
+
+/*
  * pgmq_index_beginscan(heap, index, snapshot, nkeys): an index scan without
  * ORDER BY keys.  18 added the instrumentation argument.
  */
