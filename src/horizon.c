@@ -524,6 +524,23 @@ pgmq_horizon_release(const HorizonClaim *claim, bool advance, TimestampTz new_st
 	my_claim_slot = -1;
 }
 
+/* relid's start position now (-infinity without a slot), for read_scan.c */
+TimestampTz
+pgmq_horizon_current(Oid relid)
+{
+	TimestampTz start = DT_NOBEGIN;
+	int			i;
+
+	if (!pgmq_horizon_enabled())
+		return start;
+	SpinLockAcquire(&horizon->mutex);
+	i = find_slot(relid);
+	if (i >= 0)
+		start = horizon->slots[i].start;
+	SpinLockRelease(&horizon->mutex);
+	return start;
+}
+
 /*
  * pgmq._horizon_start(queue_table oid) returns timestamptz: where a read of
  * that queue table may start its vt range (-infinity when there is no

@@ -26,6 +26,7 @@ extern void pgmq_horizon_init(void);
 extern bool pgmq_horizon_enabled(void);
 extern void pgmq_horizon_expect_write(Oid relid, TimestampTz lowest_vt);
 extern void pgmq_horizon_expect_done(void);
+extern TimestampTz pgmq_horizon_current(Oid relid);
 extern bool pgmq_horizon_claim(Oid relid, HorizonClaim *claim);
 extern void pgmq_horizon_release(const HorizonClaim *claim, bool advance,
 								 TimestampTz new_start);

@@ -96,6 +96,8 @@ typedef struct PgmqQueueState
 	Oid			horizon_index;	/* btree index led by vt, or InvalidOid */
 	Oid			horizon_user;	/* role horizon_allowed was checked for */
 	bool		horizon_allowed;	/* it may scan the table (read_scan.c) */
+	uint8		horizon_skip;	/* reads left that skip read_scan.c's scan */
+	TimestampTz horizon_left;	/* the start as this backend's last scan left it */
 } PgmqQueueState;
 
 /* A queue resolved for one call: validated name, locked table, cache entry. */

@@ -42,12 +42,24 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "utils/snapmgr.h"
 
 #include "horizon.h"
 #include "pg_compat.h"
 
 /* most index entries one advance steps over */
 #define MAX_STEPS 20000
+
+/*
+ * Reads of this backend that skip the scan after one that stepped over
+ * entries every snapshot already sees as dead: nothing pins the horizon, so
+ * the read's own index scan marks such entries killed and steps over them
+ * at little cost, and the scan (a second index descent and leaf page read
+ * per read) would cost more than it saves.  A writer moving the start back
+ * below where that scan left it ends the skipping (the next read scans).
+ * Skipping only leaves the start behind, which is always safe.
+ */
+#define IDLE_SKIP 16
 
 /*
  * The btree index of q whose first key column is vt (plain, valid, not
@@ -89,10 +101,12 @@ find_vt_index(Oid qrelid)
 /*
  * Is every version reachable from tid (its HOT chain) deleted or updated by
  * a committed transaction, or inserted by an aborted one?  *buf is the
- * buffer kept pinned between calls.
+ * buffer kept pinned between calls.  *held is set when a version of a gone
+ * chain is still visible to some snapshot (the horizon holds it).
  */
 static bool
-chain_is_gone(Relation heap, ItemPointer tid, Buffer *buf)
+chain_is_gone(Relation heap, ItemPointer tid, Buffer *buf, GlobalVisState *vis,
+			  bool *held)
 {
 	BlockNumber blk = ItemPointerGetBlockNumber(tid);
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
@@ -133,7 +147,10 @@ chain_is_gone(Relation heap, ItemPointer tid, Buffer *buf)
 		switch (HeapTupleSatisfiesVacuumHorizon(&tup, *buf, &dead_after))
 		{
 			case HEAPTUPLE_DEAD:
+				break;
 			case HEAPTUPLE_RECENTLY_DEAD:
+				if (!GlobalVisTestIsRemovableXid(vis, dead_after))
+					*held = true;
 				break;
 			default:
 				gone = false;
@@ -151,11 +168,15 @@ chain_is_gone(Relation heap, ItemPointer tid, Buffer *buf)
 
 /*
  * Walk index from start (DT_NOBEGIN: the beginning) to now; the new start:
- * the vt of the first entry that is not gone, or now.
+ * the vt of the first entry that is not gone, or now.  *idle: it stepped
+ * over entries and no snapshot still sees any of them (see IDLE_SKIP).
  */
 static TimestampTz
-scan_forward(Relation heap, Relation index, TimestampTz start, TimestampTz now)
+scan_forward(Relation heap, Relation index, TimestampTz start, TimestampTz now,
+			 bool *idle)
 {
+	GlobalVisState *vis = GlobalVisTestFor(heap);
+	bool		held = false;
 	ScanKeyData keys[2];
 	int			nkeys = 0;
 	IndexScanDesc scan;
@@ -178,7 +199,7 @@ scan_forward(Relation heap, Relation index, TimestampTz start, TimestampTz now)
 		TimestampTz vt = DatumGetTimestampTz(index_getattr(scan->xs_itup, 1,
 														   scan->xs_itupdesc, &isnull));
 
-		if (isnull || !chain_is_gone(heap, tid, &buf) || ++steps >= MAX_STEPS)
+		if (isnull || !chain_is_gone(heap, tid, &buf, vis, &held) || ++steps >= MAX_STEPS)
 		{
 			result = isnull ? start : vt;
 			break;
@@ -187,6 +208,7 @@ scan_forward(Relation heap, Relation index, TimestampTz start, TimestampTz now)
 	if (BufferIsValid(buf))
 		ReleaseBuffer(buf);
 	index_endscan(scan);
+	*idle = steps > 0 && !held;
 	return result;
 }
 
@@ -215,6 +237,7 @@ pgmq_horizon_advance(PgmqQueue *q, TimestampTz now)
 	Relation	heap;
 	Relation	index;
 	TimestampTz new_start = DT_NOBEGIN;
+	bool		idle = false;
 
 	if (!pgmq_horizon_enabled())
 		return false;
@@ -223,6 +246,7 @@ pgmq_horizon_advance(PgmqQueue *q, TimestampTz now)
 		st->horizon_index = start_function_exists() ? find_vt_index(q->qrelid) : InvalidOid;
 		st->horizon_known = true;
 		st->horizon_user = InvalidOid;
+		st->horizon_skip = 0;
 	}
 	if (!OidIsValid(st->horizon_index))
 		return false;
@@ -235,13 +259,20 @@ pgmq_horizon_advance(PgmqQueue *q, TimestampTz now)
 	}
 	if (!st->horizon_allowed)
 		return true;
+	if (st->horizon_skip > 0)
+	{
+		st->horizon_skip--;
+		if (pgmq_horizon_current(q->qrelid) >= st->horizon_left)
+			return true;
+		st->horizon_skip = 0;	/* a writer moved it back: scan again */
+	}
 	if (!pgmq_horizon_claim(q->qrelid, &claim))
 		return true;
 	PG_TRY();
 	{
 		heap = table_open(q->qrelid, NoLock);
 		index = index_open(st->horizon_index, AccessShareLock);
-		new_start = scan_forward(heap, index, claim.start, now);
+		new_start = scan_forward(heap, index, claim.start, now, &idle);
 		index_close(index, AccessShareLock);
 		table_close(heap, NoLock);
 	}
@@ -252,5 +283,8 @@ pgmq_horizon_advance(PgmqQueue *q, TimestampTz now)
 	}
 	PG_END_TRY();
 	pgmq_horizon_release(&claim, true, new_start);
+	st->horizon_skip = idle ? IDLE_SKIP : 0;
+	if (idle)
+		st->horizon_left = pgmq_horizon_current(q->qrelid);
 	return true;
 }
