@@ -88,8 +88,6 @@ typedef struct HorizonShared
 static HorizonShared *horizon = NULL;
 static bool read_start_position = true;
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static ExecutorEnd_hook_type prev_executor_end_hook = NULL;
 static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 static object_access_hook_type prev_object_access_hook = NULL;
@@ -106,29 +104,22 @@ static TimestampTz expect_key = DT_NOBEGIN;
 
 #define FIXED_PLAN_MARK_LEN (sizeof(PGMQ_FIXED_PLAN) - 1)
 
-static void
-horizon_shmem_request(void)
+/* pgmq_shmem_request (pgmq.c): reserve the slots. */
+void
+pgmq_horizon_shmem_request(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(HorizonShared)));
 }
 
-static void
-horizon_shmem_startup(void)
+/* pgmq_shmem_startup (pgmq.c), AddinShmemInitLock held: create or attach. */
+void
+pgmq_horizon_shmem_startup(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	horizon = ShmemInitStruct("pgmq read start positions", sizeof(HorizonShared), &found);
+	horizon = pgmq_shmem_struct("pgmq read start positions", sizeof(HorizonShared), &found);
 	if (!found)
-	{
-		memset(horizon, 0, sizeof(HorizonShared));
 		SpinLockInit(&horizon->mutex);
-	}
-	LWLockRelease(AddinShmemInitLock);
 }
 
 /* The slot of (this database, relid), or -1; mutex held. */
@@ -404,10 +395,6 @@ pgmq_horizon_init(void)
 							 NULL, NULL, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = horizon_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = horizon_shmem_startup;
 	prev_executor_end_hook = ExecutorEnd_hook;
 	ExecutorEnd_hook = horizon_executor_end;
 	prev_process_utility_hook = ProcessUtility_hook;

@@ -23,6 +23,8 @@ typedef struct HorizonClaim
 
 /* horizon.c */
 extern void pgmq_horizon_init(void);
+extern void pgmq_horizon_shmem_request(void);
+extern void pgmq_horizon_shmem_startup(void);
 extern bool pgmq_horizon_enabled(void);
 extern void pgmq_horizon_expect_write(Oid relid, TimestampTz lowest_vt);
 extern void pgmq_horizon_expect_done(void);

@@ -244,12 +244,23 @@ extern uint64 pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q,
 extern uint64 pgmq_dead_letter_ids(PgmqQueue *q, PgmqDeadLetter *dl,
 								   const int64 *ids, int n, TimestampTz now);
 
+/*
+ * pgmq.c: shared memory.  The modules that use it (wakeup.c, queue_vacuum.c,
+ * horizon.c, stats.c) give a *_shmem_request and a *_shmem_startup function;
+ * pgmq.c's two hooks call them, the startup ones under AddinShmemInitLock.
+ */
+extern void *pgmq_shmem_struct(const char *name, Size size, bool *found);
+
 /* queue_vacuum.c */
 extern void pgmq_vacuum_init(void);
+extern void pgmq_vacuum_shmem_request(void);
+extern void pgmq_vacuum_shmem_startup(void);
 extern void pgmq_vacuum_note_consumed(uint64 rows);
 
 /* wakeup.c: waiters registry and commit-time wakeups (when preloaded) */
 extern void pgmq_wakeup_init(void);
+extern void pgmq_wakeup_shmem_request(void);
+extern void pgmq_wakeup_shmem_startup(void);
 extern void pgmq_wakeup_note_send(PgmqQueue *q);
 
 /* wait.c: how *_with_poll reads wait between two attempts */

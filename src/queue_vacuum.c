@@ -134,8 +134,6 @@ typedef struct VacuumShared
 } VacuumShared;
 
 static VacuumShared *vacuum_shared = NULL;
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 
 /* settings */
@@ -169,29 +167,22 @@ static void vacuum_process_utility(PlannedStmt *pstmt, const char *queryString,
 								   ParamListInfo params, QueryEnvironment *queryEnv,
 								   DestReceiver *dest, QueryCompletion *qc);
 
-static void
-vacuum_shmem_request(void)
+/* pgmq_shmem_request (pgmq.c): reserve the worker slots. */
+void
+pgmq_vacuum_shmem_request(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(VacuumShared)));
 }
 
-static void
-vacuum_shmem_startup(void)
+/* pgmq_shmem_startup (pgmq.c), AddinShmemInitLock held: create or attach. */
+void
+pgmq_vacuum_shmem_startup(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	vacuum_shared = ShmemInitStruct("pgmq queue vacuum", sizeof(VacuumShared), &found);
+	vacuum_shared = pgmq_shmem_struct("pgmq queue vacuum", sizeof(VacuumShared), &found);
 	if (!found)
-	{
-		memset(vacuum_shared, 0, sizeof(VacuumShared));
 		SpinLockInit(&vacuum_shared->mutex);
-	}
-	LWLockRelease(AddinShmemInitLock);
 }
 
 /* Called once from _PG_init: settings, and shared memory when preloaded. */
@@ -218,10 +209,6 @@ pgmq_vacuum_init(void)
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = vacuum_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = vacuum_shmem_startup;
 	prev_process_utility_hook = ProcessUtility_hook;
 	ProcessUtility_hook = vacuum_process_utility;
 }

@@ -146,9 +146,6 @@ typedef struct Pending
 static bool track_stats = true;
 static int	max_tracked_queues = 5000;
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
 /* Both NULL unless preloaded. */
 static StatsShared *stats = NULL;
 static HTAB *stats_hash = NULL;
@@ -165,29 +162,23 @@ static int	npending = 0;
 #define KNOWN_SLOTS 64
 static Oid	known_relids[KNOWN_SLOTS];
 
-/* shmem_request_hook: reserve the header and the hash. */
-static void
-stats_shmem_request(void)
+/* pgmq_shmem_request (pgmq.c): reserve the header and the hash. */
+void
+pgmq_stats_shmem_request(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
 	RequestAddinShmemSpace(add_size(MAXALIGN(sizeof(StatsShared)),
 									hash_estimate_size(max_tracked_queues,
 													   sizeof(StatsEntry))));
 	RequestNamedLWLockTranche("pgmq_stats", 1);
 }
 
-/* shmem_startup_hook: create (or attach to) the header and the hash. */
-static void
-stats_shmem_startup(void)
+/* pgmq_shmem_startup (pgmq.c), AddinShmemInitLock held: create or attach. */
+void
+pgmq_stats_shmem_startup(void)
 {
 	HASHCTL		ctl;
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	stats = ShmemInitStruct("pgmq stats", sizeof(StatsShared), &found);
 	if (!found)
 	{
@@ -199,7 +190,6 @@ stats_shmem_startup(void)
 	stats_hash = ShmemInitHash("pgmq stats entries",
 							   max_tracked_queues, max_tracked_queues, &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
-	LWLockRelease(AddinShmemInitLock);
 }
 
 /* The hash key of queue name in this database: lower-cased, zero-padded. */
@@ -924,10 +914,6 @@ pgmq_stats_init(void)
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = stats_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = stats_shmem_startup;
 	RegisterXactCallback(stats_xact_callback, NULL);
 	RegisterSubXactCallback(stats_subxact_callback, NULL);
 }

@@ -28,6 +28,8 @@ typedef enum PgmqStatEvent
 } PgmqStatEvent;
 
 extern void pgmq_stats_init(void);
+extern void pgmq_stats_shmem_request(void);
+extern void pgmq_stats_shmem_startup(void);
 extern void pgmq_stats_count(PgmqQueue *q, PgmqStatEvent ev, uint64 n);
 /* a send call that stored n messages; returns n (wraps the call's INSERT) */
 extern uint64 pgmq_stats_sent(PgmqQueue *q, uint64 n);

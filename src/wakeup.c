@@ -138,8 +138,6 @@ typedef struct WakeupShared
 /* pgmq.max_waiting_queues */
 static int	max_waiting_queues = 1024;
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 
 /* Both NULL unless preloaded. */
@@ -166,30 +164,24 @@ wakeup_struct_size(void)
 					mul_size(MaxBackends, sizeof(WaiterSlot)));
 }
 
-/* shmem_request_hook: reserve the registry (MaxBackends is known by now). */
-static void
-wakeup_shmem_request(void)
+/* pgmq_shmem_request (pgmq.c): reserve the registry (MaxBackends is known by now). */
+void
+pgmq_wakeup_shmem_request(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
 	RequestAddinShmemSpace(add_size(wakeup_struct_size(),
 									hash_estimate_size(max_waiting_queues,
 													   sizeof(WaitQueue))));
 	RequestNamedLWLockTranche("pgmq_wakeup", 1);
 }
 
-/* shmem_startup_hook: create (or attach to) the registry. */
-static void
-wakeup_shmem_startup(void)
+/* pgmq_shmem_startup (pgmq.c), AddinShmemInitLock held: create or attach. */
+void
+pgmq_wakeup_shmem_startup(void)
 {
 	HASHCTL		ctl;
 	bool		found;
 	int			i;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	wakeup = ShmemInitStruct("pgmq wakeup", wakeup_struct_size(), &found);
 	if (!found)
 	{
@@ -213,7 +205,6 @@ wakeup_shmem_startup(void)
 	wait_queues = ShmemInitHash("pgmq waiting queues",
 								max_waiting_queues, max_waiting_queues, &ctl,
 								HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
-	LWLockRelease(AddinShmemInitLock);
 }
 
 /* Take slot me off its queue's list; lock held exclusively. */
@@ -600,10 +591,6 @@ pgmq_wakeup_init(void)
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = wakeup_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = wakeup_shmem_startup;
 	prev_process_utility_hook = ProcessUtility_hook;
 	ProcessUtility_hook = wakeup_process_utility;
 	RegisterXactCallback(wakeup_xact_callback, NULL);
