@@ -107,6 +107,42 @@ int8_column(HeapTuple tuple, TupleDesc desc, const char *attname)
 }
 
 /*
+ * Common start of the BEFORE INSERT OR UPDATE row triggers below: checks how
+ * the trigger was fired, reads the queue name (column 1) of the new row into
+ * checked (NAMEDATALEN) and the OID of its queue table into *relid.  Returns
+ * the new row.
+ */
+static HeapTuple
+queue_row_of_trigger(FunctionCallInfo fcinfo, const char *trigger,
+					 char *checked, Oid *relid)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	newtup;
+	bool		isnull;
+	Datum		name;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pgmq: %s must be a BEFORE INSERT OR UPDATE row trigger", trigger)));
+	newtup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	name = heap_getattr(newtup, 1, RelationGetDescr(td->tg_relation), &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("queue_name cannot be NULL")));
+	pgmq_check_name(TextDatumGetCString(name), checked);
+	*relid = pgmq_table_oid("q", checked);
+	if (!OidIsValid(*relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("queue \"%s\" does not exist", checked)));
+	return newtup;
+}
+
+/*
  * Trigger on pgmq.dead_letter_counts, BEFORE INSERT OR UPDATE FOR EACH ROW:
  * the caller must be allowed to DELETE from the queue's table, and a count
  * never goes below zero or down.
@@ -117,32 +153,12 @@ pgmq_dead_letter_counts_check(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
 	HeapTuple	newtup;
-	bool		isnull;
-	Datum		name;
 	char		checked[NAMEDATALEN];
 	Oid			relid;
 	int64		moved;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
-		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("pgmq: dead_letter_counts_check must be a BEFORE INSERT OR UPDATE row trigger")));
+	newtup = queue_row_of_trigger(fcinfo, "dead_letter_counts_check", checked, &relid);
 	desc = RelationGetDescr(td->tg_relation);
-	newtup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
-
-	name = heap_getattr(newtup, 1, desc, &isnull);
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("queue_name cannot be NULL")));
-	pgmq_check_name(TextDatumGetCString(name), checked);
-	relid = pgmq_table_oid("q", checked);
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("queue \"%s\" does not exist", checked)));
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_DELETE) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -168,31 +184,11 @@ pgmq_dead_letter_counts_check(PG_FUNCTION_ARGS)
 Datum
 pgmq_dead_letter_policy_check(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
 	HeapTuple	newtup;
-	bool		isnull;
-	Datum		name;
 	char		checked[NAMEDATALEN];
 	Oid			relid;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
-		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("pgmq: dead_letter_policy_check must be a BEFORE INSERT OR UPDATE row trigger")));
-	newtup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
-	name = heap_getattr(newtup, 1, RelationGetDescr(td->tg_relation), &isnull);
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("queue_name cannot be NULL")));
-	pgmq_check_name(TextDatumGetCString(name), checked);
-	relid = pgmq_table_oid("q", checked);
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("queue \"%s\" does not exist", checked)));
+	newtup = queue_row_of_trigger(fcinfo, "dead_letter_policy_check", checked, &relid);
 	if (!pgmq_rel_ownercheck(relid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
