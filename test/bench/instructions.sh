@@ -19,38 +19,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OPS="${INSTR_OPS:-send send_batch read_delete read_archive pop pop10 read10_delete10}"
 N="${INSTR_N:-300}"
-BINDIR="$("${PG_CONFIG:-pg_config}" --bindir)"
-export PATH="$BINDIR:$PATH"
-command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is not installed" >&2; exit 1; }
-
-WORK="$(mktemp -d /tmp/pgmq-instr.XXXXXXXX)"
-chmod 755 "$WORK"
-mkdir "$WORK/out"
-AS=()
-if [[ "$(id -u)" -eq 0 ]]; then
-    chown -R postgres: "$WORK"
-    AS=(runuser -u postgres --)
-fi
-export PGHOST="$WORK" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
-cleanup() {
-    "${AS[@]}" pg_ctl -D "$WORK/data" -w -t 120 stop -m fast >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"${AS[@]}" initdb -D "$WORK/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
-cat >>"$WORK/data/postgresql.conf" <<EOF
-listen_addresses = ''
-unix_socket_directories = '$WORK'
-shared_preload_libraries = 'pgmq'
-fsync = off
-autovacuum = off
-pgmq.vacuum_interval = 0
-EOF
-"${AS[@]}" bash -c "cd '$WORK' && exec valgrind --tool=callgrind --trace-children=yes \
-    --callgrind-out-file='$WORK/out/cg.%p' -q postgres -D '$WORK/data' >'$WORK/server.log' 2>&1" &
-for _ in $(seq 120); do pg_isready -q && break; sleep 1; done
-pg_isready -q || { cat "$WORK/server.log"; exit 1; }
+INSTR_SCRIPT=instructions.sh
+INSTR_TMP=/tmp/pgmq-instr.XXXXXXXX
+source "$HERE/lib_instr.sh"
 
 psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'EOF'
 CREATE EXTENSION pgmq;
