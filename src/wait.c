@@ -80,6 +80,34 @@ first_vt(PgmqQueue *q, TimestampTz *vt)
 	return !isnull;
 }
 
+/*
+ * What a registration in the waiters registry (mode) leaves to do: false
+ * when this attempt's wait is already over (no registry: one poll interval
+ * slept; newly registered: read again at once, so that no commit between the
+ * last read and the registration is missed), true when the caller sleeps
+ * until a wakeup, a message's vt or the deadline.
+ */
+static bool
+registered(PgmqWaitMode mode, TimestampTz deadline, int poll_interval_ms)
+{
+	switch (mode)
+	{
+		case PGMQ_WAIT_POLL:
+			sleep_until(Min(deadline,
+							TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														poll_interval_ms)));
+			return false;
+		case PGMQ_WAIT_NEW:
+			visible_streak = 0;
+			seen_wakeups = pgmq_waiter_wakeups();
+			CHECK_FOR_INTERRUPTS();
+			return false;
+		case PGMQ_WAIT_READY:
+			break;
+	}
+	return true;
+}
+
 /* Sleep until the next read of q is worth making; see the file header. */
 void
 pgmq_wait_for_messages(PgmqQueue *q, TimestampTz deadline, int poll_interval_ms)
@@ -89,20 +117,8 @@ pgmq_wait_for_messages(PgmqQueue *q, TimestampTz deadline, int poll_interval_ms)
 	TimestampTz wake_at;
 	uint32		wakeups;
 
-	switch (pgmq_waiter_register(q))
-	{
-		case PGMQ_WAIT_POLL:
-			now = GetCurrentTimestamp();
-			sleep_until(Min(deadline, TimestampTzPlusMilliseconds(now, poll_interval_ms)));
-			return;
-		case PGMQ_WAIT_NEW:
-			visible_streak = 0;
-			seen_wakeups = pgmq_waiter_wakeups();
-			CHECK_FOR_INTERRUPTS();
-			return;
-		case PGMQ_WAIT_READY:
-			break;
-	}
+	if (!registered(pgmq_waiter_register(q), deadline, poll_interval_ms))
+		return;
 
 	now = GetCurrentTimestamp();
 	wake_at = deadline;
@@ -145,20 +161,8 @@ pgmq_wait_for_messages_multi(PgmqQueue *qs, int n, TimestampTz deadline,
 	bool		any_visible = false;
 	int			i;
 
-	switch (pgmq_waiter_register_multi(qs, n))
-	{
-		case PGMQ_WAIT_POLL:
-			now = GetCurrentTimestamp();
-			sleep_until(Min(deadline, TimestampTzPlusMilliseconds(now, poll_interval_ms)));
-			return;
-		case PGMQ_WAIT_NEW:
-			visible_streak = 0;
-			seen_wakeups = pgmq_waiter_wakeups();
-			CHECK_FOR_INTERRUPTS();
-			return;
-		case PGMQ_WAIT_READY:
-			break;
-	}
+	if (!registered(pgmq_waiter_register_multi(qs, n), deadline, poll_interval_ms))
+		return;
 
 	now = GetCurrentTimestamp();
 	wake_at = deadline;
