@@ -109,6 +109,93 @@ static const PgmqPlanSpec lock_heads_spec = {
 };
 
 /*
+ * 1. and 2. on a queue with a message retention or priorities ("feature"
+ * queues; a queue with neither keeps the plans above).  An expired message
+ * (enqueued_at before $2, the oldest a read may deliver; -infinity without
+ * a retention) is as if already removed: it is never delivered and never
+ * holds back its group.  It still is the group's lock point while it is the
+ * group's first message, so that every grouped reader locks the same row for
+ * a group whatever its own "now" (the head lock of the protocol above).
+ * So a group is a candidate when its first message is visible or expired
+ * and its first live (unexpired) message is visible.  Candidates come in
+ * the order the read serves them: by the first live message's priority
+ * (prioritised queues, highest first), then by its msg_id.
+ *
+ * Heads with the fifo index ($1 now, $2 oldest enqueued_at delivered): the
+ * skip scan above, then per group one probe of the index for its first live
+ * message (the first message itself unless it is expired).
+ */
+#define HEADS_FEAT_SKIP(prio_col, prio_order) \
+	"WITH RECURSIVE g(grp, msg_id, vt, enqueued_at) AS (" \
+	" (SELECT " GRP("") ", msg_id, vt, enqueued_at FROM %1$s ORDER BY " GRP("") ", msg_id LIMIT 1)" \
+	" UNION ALL" \
+	" SELECT n.grp, n.msg_id, n.vt, n.enqueued_at FROM g CROSS JOIN LATERAL" \
+	" (SELECT " GRP("m.") " AS grp, m.msg_id, m.vt, m.enqueued_at FROM %1$s m" \
+	"  WHERE " GRP("m.") " OPERATOR(pg_catalog.>) g.grp" \
+	"  ORDER BY " GRP("m.") ", m.msg_id LIMIT 1) n)" \
+	" SELECT g.grp, g.msg_id FROM g CROSS JOIN LATERAL" \
+	" (SELECT f.msg_id, f.vt" prio_col " FROM %1$s f" \
+	"  WHERE " GRP("f.") " OPERATOR(pg_catalog.=) g.grp" \
+	"  AND f.msg_id OPERATOR(pg_catalog.>=) g.msg_id" \
+	"  AND f.enqueued_at OPERATOR(pg_catalog.>=) $2" \
+	"  ORDER BY " GRP("f.") ", f.msg_id LIMIT 1) l" \
+	" WHERE (g.vt OPERATOR(pg_catalog.<=) $1 OR g.enqueued_at OPERATOR(pg_catalog.<) $2)" \
+	" AND l.vt OPERATOR(pg_catalog.<=) $1" \
+	" ORDER BY " prio_order "l.msg_id"
+
+/* Heads without the index: two sorted passes over the table. */
+#define HEADS_FEAT_SCAN(prio_col, prio_order) \
+	"SELECT h.grp, h.msg_id FROM" \
+	" (SELECT DISTINCT ON (" GRP("") ") " GRP("") " AS grp, msg_id, vt, enqueued_at" \
+	"  FROM %1$s ORDER BY " GRP("") ", msg_id) h" \
+	" JOIN (SELECT DISTINCT ON (" GRP("f.") ") " GRP("f.") " AS grp, f.msg_id, f.vt" prio_col \
+	"  FROM %1$s f WHERE f.enqueued_at OPERATOR(pg_catalog.>=) $2" \
+	"  ORDER BY " GRP("f.") ", f.msg_id) l ON l.grp OPERATOR(pg_catalog.=) h.grp" \
+	" WHERE (h.vt OPERATOR(pg_catalog.<=) $1 OR h.enqueued_at OPERATOR(pg_catalog.<) $2)" \
+	" AND l.vt OPERATOR(pg_catalog.<=) $1" \
+	" ORDER BY " prio_order "l.msg_id"
+
+#define PRIO_COL ", " PGMQ_PRIORITY_EXPR("f.") " AS prio"
+#define PRIO_ORDER "l.prio DESC, "
+
+/* retention only: groups by their first live message */
+static const PgmqPlanSpec heads_ret_skip_spec = {
+	HEADS_FEAT_SKIP("", ""), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+static const PgmqPlanSpec heads_ret_scan_spec = {
+	HEADS_FEAT_SCAN("", ""), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+/* prioritised (with or without a retention): highest priority first */
+static const PgmqPlanSpec heads_prio_skip_spec = {
+	HEADS_FEAT_SKIP(PRIO_COL, PRIO_ORDER), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+static const PgmqPlanSpec heads_prio_scan_spec = {
+	HEADS_FEAT_SCAN(PRIO_COL, PRIO_ORDER), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+/*
+ * 2. on a feature queue: lock up to $3 of the heads $1 after position $4 of
+ * that array, in array order (the order the read serves them, which need
+ * not be msg_id order), that are still visible at $2 or expired (enqueued
+ * before $5), and still the first message of their group.  Returns their
+ * positions.
+ */
+static const PgmqPlanSpec lock_heads_pos_spec = {
+	"SELECT c.n FROM pg_catalog.unnest($1) WITH ORDINALITY AS c(id, n)"
+	" JOIN %1$s m ON m.msg_id OPERATOR(pg_catalog.=) c.id"
+	" WHERE c.n OPERATOR(pg_catalog.>) $4"
+	" AND (m.vt OPERATOR(pg_catalog.<=) $2 OR m.enqueued_at OPERATOR(pg_catalog.<) $5)"
+	" AND NOT EXISTS (SELECT 1 FROM %1$s e"
+	"  WHERE " GRP("e.") " OPERATOR(pg_catalog.=) " GRP("m.")
+	"  AND e.msg_id OPERATOR(pg_catalog.<) m.msg_id)"
+	" ORDER BY c.n LIMIT $3 FOR UPDATE OF m SKIP LOCKED",
+	5, {INT8ARRAYOID, TIMESTAMPTZOID, INT4OID, INT8OID, TIMESTAMPTZOID}
+};
+
+/*
  * 3. walk: for the i-th group $1[i], up to $3 messages after msg_id $2[i],
  * in msg_id order.
  */
@@ -123,9 +210,24 @@ static const PgmqPlanSpec walk_spec = {
 	3, {TEXTARRAYOID, INT8ARRAYOID, INT4OID}
 };
 
+/* 3. walk on a queue with a message retention: also whether each is expired ($4). */
+static const PgmqPlanSpec walk_ret_spec = {
+	"SELECT g.i, w.msg_id, w.vt, w.read_ct, w.expired"
+	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS g(grp, after_id, i)"
+	" CROSS JOIN LATERAL (SELECT msg_id, vt, read_ct,"
+	"  enqueued_at OPERATOR(pg_catalog.<) $4 AS expired FROM %1$s"
+	"  WHERE " GRP("") " OPERATOR(pg_catalog.=) g.grp"
+	"  AND msg_id OPERATOR(pg_catalog.>) g.after_id"
+	"  ORDER BY " GRP("") ", msg_id LIMIT $3) w"
+	" ORDER BY g.i, w.msg_id",
+	4, {TEXTARRAYOID, INT8ARRAYOID, INT4OID, TIMESTAMPTZOID}
+};
+
 /*
  * 4. take messages $1 (in that order): hide them until $2, count the read at
- * $3; skip any that is no longer visible or has been read $4 times.
+ * $3; skip any that is no longer visible or has been read $4 times.  (No
+ * retention re-check: the walk chose only unexpired messages at the same
+ * "now", and no pgmq function changes a message's enqueued_at.)
  */
 static const PgmqPlanSpec take_spec = {
 	"WITH u AS (UPDATE %1$s m SET vt = $2,"
@@ -163,9 +265,14 @@ typedef struct FifoRead
 	int32		qty;
 	PgmqDeadLetter *dl;			/* the queue's dead-letter policy, or NULL */
 	int32		max_read_ct;	/* messages read this often are dead letters */
-	int			ncand;			/* candidate heads, oldest first */
+	bool		retention;		/* the queue has a message retention ... */
+	TimestampTz oldest;			/* ... so older enqueued_at are expired (else -infinity) */
+	bool		prio;			/* the queue is prioritised */
+	bool		feat;			/* retention or prio: the *_feat / _pos plans */
+	int			ncand;			/* candidate heads, in the order they are served */
 	char	  **cand_grp;
-	int64	   *cand_head;
+	int64	   *cand_head;		/* the group's first message: its lock point */
+	int			cand_next;		/* the candidate after the last one locked */
 	int			ngroups;		/* groups whose head we locked, oldest first */
 	FifoGroup  *groups;
 	int			npicked;		/* msg_ids the batch takes, in batch order */
@@ -221,15 +328,27 @@ has_fifo_index(PgmqQueue *q)
 	return st->has_fifo_index;
 }
 
-/* Step 1: the visible heads of all groups, oldest first, into fr->cand_*. */
+/*
+ * Step 1: the eligible heads of all groups, in the order they are served
+ * (oldest first; on a feature queue see HEADS_FEAT_SKIP), into fr->cand_*.
+ */
 static void
 find_heads(FifoRead *fr)
 {
-	Datum		now = TimestampTzGetDatum(fr->now);
+	Datum		values[2];
+	const PgmqPlanSpec *spec;
+	bool		idx = has_fifo_index(fr->q);
 	uint64		i;
 
-	pgmq_run(fr->q, has_fifo_index(fr->q) ? &heads_skip_spec : &heads_scan_spec,
-			 &now, NULL);
+	values[0] = TimestampTzGetDatum(fr->now);
+	values[1] = TimestampTzGetDatum(fr->oldest);
+	if (!fr->feat)
+		spec = idx ? &heads_skip_spec : &heads_scan_spec;
+	else if (fr->prio)
+		spec = idx ? &heads_prio_skip_spec : &heads_prio_scan_spec;
+	else
+		spec = idx ? &heads_ret_skip_spec : &heads_ret_scan_spec;
+	pgmq_run(fr->q, spec, values, NULL);
 	fr->ncand = (int) SPI_processed;
 	fr->cand_grp = palloc(sizeof(char *) * Max(fr->ncand, 1));
 	fr->cand_head = palloc(sizeof(int64) * Max(fr->ncand, 1));
@@ -248,13 +367,14 @@ find_heads(FifoRead *fr)
 }
 
 /*
- * Step 2: lock up to limit candidate heads above msg_id after, oldest first;
- * each locked head becomes a group of fr.  Returns how many were locked.
+ * Step 2: lock up to limit candidate heads from candidate number from on, in
+ * candidate order; each locked head becomes a group of fr.  Returns how
+ * many were locked.
  */
 static int
-lock_heads(FifoRead *fr, int limit, int64 after)
+lock_heads(FifoRead *fr, int limit, int from)
 {
-	Datum		values[4];
+	Datum		values[5];
 	uint64		i;
 	int			c = 0;
 	int			n;
@@ -262,8 +382,19 @@ lock_heads(FifoRead *fr, int limit, int64 after)
 	values[0] = int8_array(fr->cand_head, fr->ncand);
 	values[1] = TimestampTzGetDatum(fr->now);
 	values[2] = Int32GetDatum(limit);
-	values[3] = Int64GetDatum(after);
-	pgmq_run(fr->q, &lock_heads_spec, values, NULL);
+	if (fr->feat)
+	{
+		/* candidates in serving order: positions in the array */
+		values[3] = Int64GetDatum((int64) from);
+		values[4] = TimestampTzGetDatum(fr->oldest);
+		pgmq_run(fr->q, &lock_heads_pos_spec, values, NULL);
+	}
+	else
+	{
+		/* candidates in msg_id order: those above the one before from */
+		values[3] = Int64GetDatum(from > 0 ? fr->cand_head[from - 1] : 0);
+		pgmq_run(fr->q, &lock_heads_spec, values, NULL);
+	}
 	n = (int) SPI_processed;
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -272,11 +403,22 @@ lock_heads(FifoRead *fr, int limit, int64 after)
 													 SPI_tuptable->tupdesc, 1, &isnull));
 		FifoGroup  *g = &fr->groups[fr->ngroups++];
 
-		/* rows come back in msg_id order, as the candidates are */
-		while (c < fr->ncand && fr->cand_head[c] != id)
-			c++;
-		if (c == fr->ncand)
-			elog(ERROR, "pgmq: locked head " INT64_FORMAT " is not a candidate", id);
+		if (fr->feat)
+		{
+			c = (int) id - 1;	/* the position, 1-based */
+			if (c < from || c >= fr->ncand)
+				elog(ERROR, "pgmq: locked head position " INT64_FORMAT " is out of range", id);
+			id = fr->cand_head[c];
+		}
+		else
+		{
+			/* rows come back in msg_id order, as the candidates are */
+			while (c < fr->ncand && fr->cand_head[c] != id)
+				c++;
+			if (c == fr->ncand)
+				elog(ERROR, "pgmq: locked head " INT64_FORMAT " is not a candidate", id);
+		}
+		fr->cand_next = c + 1;
 		g->grp = fr->cand_grp[c];
 		g->head = id;
 		g->last_id = id - 1;
@@ -299,7 +441,7 @@ walk_groups(FifoRead *fr, FifoGroup **gs, int n, int window)
 	FifoGroup **todo = palloc(sizeof(FifoGroup *) * n);
 	int		   *seen;
 	int			ntodo = 0;
-	Datum		values[3];
+	Datum		values[4];
 	uint64		r;
 	int			i;
 
@@ -317,7 +459,8 @@ walk_groups(FifoRead *fr, FifoGroup **gs, int n, int window)
 												TYPALIGN_INT));
 	values[1] = int8_array(after, ntodo);
 	values[2] = Int32GetDatum(window);
-	pgmq_run(fr->q, &walk_spec, values, NULL);
+	values[3] = TimestampTzGetDatum(fr->oldest);
+	pgmq_run(fr->q, fr->retention ? &walk_ret_spec : &walk_spec, values, NULL);
 
 	seen = palloc0(sizeof(int) * ntodo);
 	for (r = 0; r < SPI_processed; r++)
@@ -334,8 +477,20 @@ walk_groups(FifoRead *fr, FifoGroup **gs, int n, int window)
 		seen[gi]++;
 		if (g->ended)
 			continue;
-		/* the walk must start at the head we locked, and stops at a hidden message */
-		if ((g->last_id < g->head && id != g->head) || vt > fr->now)
+		/* the walk must start at the head we locked */
+		if (g->last_id < g->head && id != g->head)
+		{
+			g->ended = true;
+			continue;
+		}
+		/* expired: as if removed (neither delivered nor ending the run) */
+		if (fr->retention && DatumGetBool(SPI_getbinval(tup, td, 5, &isnull)))
+		{
+			g->last_id = id;
+			continue;
+		}
+		/* the run stops at a hidden message */
+		if (vt > fr->now)
 		{
 			g->ended = true;
 			continue;
@@ -396,15 +551,12 @@ pick(FifoRead *fr, int64 id)
 static void
 choose_grouped(FifoRead *fr)
 {
-	int64		after = 0;
-
-	while (fr->npicked < fr->qty && lock_heads(fr, 1, after) == 1)
+	while (fr->npicked < fr->qty && lock_heads(fr, 1, fr->cand_next) == 1)
 	{
 		FifoGroup  *g = &fr->groups[fr->ngroups - 1];
 		int			want = fr->qty - fr->npicked;
 		int			k;
 
-		after = g->head;
 		walk_groups(fr, &g, 1, want);
 		for (k = 0; k < want && group_has(fr, g, k, want - k); k++)
 		{
@@ -514,6 +666,12 @@ read_grouped_once(FunctionCallInfo fcinfo, PgmqQueue *q, const FifoArgs *fa,
 		fr.max_read_ct = dl.max_read_ct;
 	}
 	fr.now = GetCurrentTimestamp();
+	/* issue 16: one cached test each; a queue with neither keeps its plans */
+	fr.retention = pgmq_retention_cutoff(q, fr.now, &fr.oldest);
+	if (!fr.retention)
+		fr.oldest = DT_NOBEGIN;
+	fr.prio = pgmq_priority_applies(q);
+	fr.feat = fr.retention || fr.prio;
 	fr.maxpicked = Min(fa->qty, 64);
 	fr.picked = palloc(sizeof(int64) * fr.maxpicked);
 

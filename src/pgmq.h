@@ -211,6 +211,11 @@ extern int64 pgmq_retention_expired(PgmqQueue *q);
 extern uint64 pgmq_retention_round(void);
 
 /* priority.c: prioritised queues */
+/*
+ * SQL: the priority of the row whose columns are prefixed t (say "m."), the
+ * expression q_<name>_prio_idx is built on (priority.c spells it PRIO()).
+ */
+#define PGMQ_PRIORITY_EXPR(t) "pgmq._message_priority(" t "headers)"
 extern bool pgmq_priority_applies(PgmqQueue *q);
 extern void pgmq_priority_check_send(PgmqQueue *q, const PgmqSendArgs *a);
 extern uint64 pgmq_priority_read(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty,

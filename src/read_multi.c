@@ -11,14 +11,17 @@
  * One attempt, each step a short statement with a fresh snapshot:
  *	  1. peek: from each queue, up to the batch's remaining size of its
  *		 visible messages in (vt, msg_id) order, without locking (one range
- *		 scan of q_<name>_vt_idx that stops at "now", like read);
+ *		 scan of q_<name>_vt_idx that stops at "now", like read); on a queue
+ *		 with a message retention (retention.c), only messages not expired
+ *		 (enqueued_at not older than the retention at "now"), as read does;
  *	  2. merge the candidates of all queues by (vt, position of the queue in
  *		 the array, msg_id) and choose the first ones the batch needs;
  *		 messages that reached a queue's dead-letter max_read_ct are moved to
  *		 its dead-letter queue (dead_letter.c) instead of being chosen;
  *	  3. take: per queue, lock the chosen messages FOR UPDATE SKIP LOCKED,
- *		 re-checking on the latest row version that each is still visible,
- *		 and hide them as read does (vt, read_ct, last_read_at);
+ *		 re-checking on the latest row version that each is still visible
+ *		 (and not expired), and hide them as read does (vt, read_ct,
+ *		 last_read_at);
  *	  4. if a concurrent reader got some of the chosen ones first (they were
  *		 locked or no longer visible), peek again for what is still missing,
  *		 up to MULTI_ROUNDS rounds.
@@ -51,10 +54,23 @@ PG_FUNCTION_INFO_V1(pgmq_read_multi_with_poll);
 #define MULTI_ROUNDS 3
 
 /* 1. up to $2 visible messages at $1, in read order, unlocked. */
+#define PEEK_SQL(filter) \
+	PGMQ_FIXED_PLAN "SELECT msg_id, vt, read_ct FROM %1$s" \
+	" WHERE vt OPERATOR(pg_catalog.<=) $1" filter " ORDER BY vt, msg_id LIMIT $2"
+
 static const PgmqPlanSpec peek_spec = {
-	PGMQ_FIXED_PLAN "SELECT msg_id, vt, read_ct FROM %1$s"
-	" WHERE vt OPERATOR(pg_catalog.<=) $1 ORDER BY vt, msg_id LIMIT $2",
-	2, {TIMESTAMPTZOID, INT4OID}
+	PEEK_SQL(""), 2, {TIMESTAMPTZOID, INT4OID}
+};
+
+/*
+ * The same on a queue with a message retention: only messages enqueued at
+ * $3 or later (the oldest a read may deliver), so expired ones are never
+ * chosen (issue 16).
+ */
+#define RETENTION_FILTER(t, p) " AND " t "enqueued_at OPERATOR(pg_catalog.>=) " p
+
+static const PgmqPlanSpec peek_ret_spec = {
+	PEEK_SQL(RETENTION_FILTER("", "$3")), 3, {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID}
 };
 
 /*
@@ -65,17 +81,27 @@ static const PgmqPlanSpec peek_spec = {
  * lower-cased name; an init plan, so it runs once, and only when a row
  * comes back).
  */
+#define TAKE_SQL(filter) \
+	PGMQ_FIXED_PLAN "UPDATE %1$s m SET vt = $2," \
+	" read_ct = m.read_ct OPERATOR(pg_catalog.+) 1, last_read_at = $3" \
+	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($5)) AS p(id, n)" \
+	" WHERE m.msg_id OPERATOR(pg_catalog.=) p.id" \
+	" AND m.msg_id OPERATOR(pg_catalog.=) ANY (ARRAY(" \
+	"  SELECT l.msg_id FROM %1$s l WHERE l.msg_id OPERATOR(pg_catalog.=) ANY ($1)" \
+	"  AND l.vt OPERATOR(pg_catalog.<=) $3 AND l.read_ct OPERATOR(pg_catalog.<) $4" filter \
+	"  FOR UPDATE SKIP LOCKED))" \
+	" RETURNING " PGMQ_M_MESSAGE_COLUMNS ", p.n, " PGMQ_META_NAME("$6") "::pg_catalog.text"
+
 static const PgmqPlanSpec take_spec = {
-	PGMQ_FIXED_PLAN "UPDATE %1$s m SET vt = $2,"
-	" read_ct = m.read_ct OPERATOR(pg_catalog.+) 1, last_read_at = $3"
-	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($5)) AS p(id, n)"
-	" WHERE m.msg_id OPERATOR(pg_catalog.=) p.id"
-	" AND m.msg_id OPERATOR(pg_catalog.=) ANY (ARRAY("
-	"  SELECT l.msg_id FROM %1$s l WHERE l.msg_id OPERATOR(pg_catalog.=) ANY ($1)"
-	"  AND l.vt OPERATOR(pg_catalog.<=) $3 AND l.read_ct OPERATOR(pg_catalog.<) $4"
-	"  FOR UPDATE SKIP LOCKED))"
-	" RETURNING " PGMQ_M_MESSAGE_COLUMNS ", p.n, " PGMQ_META_NAME("$6") "::pg_catalog.text",
+	TAKE_SQL(""),
 	6, {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TEXTOID}
+};
+
+/* ... on a queue with a message retention: re-checks the bound $7 too */
+static const PgmqPlanSpec take_ret_spec = {
+	TAKE_SQL(RETENTION_FILTER("l.", "$7")),
+	7, {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TEXTOID,
+	TIMESTAMPTZOID}
 };
 
 /* One queue of the call. */
@@ -84,6 +110,8 @@ typedef struct MultiQueue
 	PgmqDeadLetter dl;
 	bool		has_dl;
 	int32		max_read_ct;	/* PG_INT32_MAX without a dead-letter policy */
+	bool		has_retention;	/* a message retention: messages enqueued ... */
+	TimestampTz oldest;			/* ... before this are expired, never taken */
 } MultiQueue;
 
 /* A visible message found by a peek. */
@@ -190,9 +218,12 @@ multi_queues(FunctionCallInfo fcinfo, MultiRead *mr)
 		(void) pgmq_open_named(&mr->qs[i], RowExclusiveLock, false);
 }
 
-/* Open the dead-letter policies of the queues (per attempt: they may change). */
+/*
+ * Open the dead-letter policies and message retentions of the queues (per
+ * attempt: they may change; the retention bound moves with now).
+ */
 static void
-open_policies(MultiRead *mr)
+open_policies(MultiRead *mr, TimestampTz now)
 {
 	int			i;
 
@@ -200,6 +231,8 @@ open_policies(MultiRead *mr)
 	{
 		mr->mq[i].has_dl = pgmq_dead_letter_open(&mr->qs[i], &mr->mq[i].dl);
 		mr->mq[i].max_read_ct = mr->mq[i].has_dl ? mr->mq[i].dl.max_read_ct : PG_INT32_MAX;
+		/* issue 16: one cached test; a queue without one keeps its plans */
+		mr->mq[i].has_retention = pgmq_retention_cutoff(&mr->qs[i], now, &mr->mq[i].oldest);
 	}
 }
 
@@ -219,11 +252,13 @@ peek_all(MultiRead *mr, MemoryContext cxt, TimestampTz now, int32 want, int *nca
 
 	for (i = 0; i < mr->nq; i++)
 	{
-		Datum		values[2];
+		Datum		values[3];
 
 		values[0] = TimestampTzGetDatum(now);
 		values[1] = Int32GetDatum(want);
-		total += pgmq_run(&mr->qs[i], &peek_spec, values, NULL);
+		values[2] = TimestampTzGetDatum(mr->mq[i].oldest);
+		total += pgmq_run(&mr->qs[i], mr->mq[i].has_retention ? &peek_ret_spec : &peek_spec,
+						  values, NULL);
 		tts[i] = SPI_tuptable;
 	}
 	c = MemoryContextAlloc(cxt, sizeof(MultiCand) * (total > 0 ? total : 1));
@@ -343,7 +378,7 @@ multi_round(FunctionCallInfo fcinfo, MultiRead *mr, MemoryContext cxt,
 	for (k = 0; k < mr->nq; k++)
 	{
 		int			nk = 0;
-		Datum		values[6];
+		Datum		values[7];
 		uint64		r;
 		uint64		j;
 
@@ -363,7 +398,9 @@ multi_round(FunctionCallInfo fcinfo, MultiRead *mr, MemoryContext cxt,
 		values[3] = Int32GetDatum(mr->mq[k].max_read_ct);
 		values[4] = int8_array(cxt, pos, nk);
 		values[5] = PointerGetDatum(cstring_to_text(mr->qs[k].name));
-		r = pgmq_run(&mr->qs[k], &take_spec, values, NULL);
+		values[6] = TimestampTzGetDatum(mr->mq[k].oldest);
+		r = pgmq_run(&mr->qs[k], mr->mq[k].has_retention ? &take_ret_spec : &take_spec,
+					 values, NULL);
 		for (j = 0; j < r && nrows < nchosen; j++)
 		{
 			MultiRow   *row = &rows[nrows++];
@@ -411,7 +448,7 @@ multi_once(FunctionCallInfo fcinfo, MultiRead *mr)
 
 	round_cxt = AllocSetContextCreate(CurrentMemoryContext, "pgmq read_multi round",
 									  ALLOCSET_DEFAULT_SIZES);
-	open_policies(mr);
+	open_policies(mr, now);
 	for (round = 0; round < MULTI_ROUNDS && total < (uint64) mr->qty; round++)
 	{
 		int			chosen;
