@@ -106,6 +106,28 @@ SELECT (SELECT count(*) FROM pgmq.q_rg WHERE read_ct > 0) AS rg_read,
        (SELECT count(*) FROM pgmq.q_rg_noidx WHERE read_ct > 0) AS noidx_read;
 COMMIT;
 
+-- with a dead-letter policy too: an expired message read max_read_ct times
+-- is neither delivered nor moved (a retention step removes it); a live one
+-- is moved and no longer holds back its group, as before
+SELECT pgmq.create('rg_dlq');
+SELECT pgmq.set_dead_letter_queue(q, 'rg_dlq', 2) FROM unnest(ARRAY['rg', 'rg_noidx']) q;
+BEGIN;
+SELECT pg_temp.fill(q) FROM unnest(ARRAY['rg', 'rg_noidx']) q;
+UPDATE pgmq.q_rg SET read_ct = 2 WHERE message->>'i' IN ('1', '2');
+UPDATE pgmq.q_rg_noidx SET read_ct = 2 WHERE message->>'i' IN ('1', '2');
+SELECT q, pg_temp.got(q, 'read_grouped($1, 30, $2)', 10) FROM unnest(ARRAY['rg', 'rg_noidx']) q;
+SELECT message->>'i' AS moved, count(*) FROM pgmq.q_rg_dlq GROUP BY 1 ORDER BY 1;
+ROLLBACK;
+-- read_multi the same: live 4, 7, 8, 9 delivered, live poison 2 moved
+BEGIN;
+SELECT pg_temp.fill('rg');
+UPDATE pgmq.q_rg SET read_ct = 2 WHERE message->>'i' IN ('1', '2');
+SELECT queue_name, message->>'i' AS i FROM pgmq.read_multi(ARRAY['rg'], 30, 10);
+SELECT message->>'i' AS moved FROM pgmq.q_rg_dlq;
+ROLLBACK;
+SELECT pgmq.clear_dead_letter_queue(q) FROM unnest(ARRAY['rg', 'rg_noidx']) q;
+SELECT pgmq.drop_queue('rg_dlq');
+
 -- the same messages on a queue without a retention: every one delivered
 SELECT pgmq.set_retention('rg', NULL, NULL);
 BEGIN;
