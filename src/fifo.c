@@ -41,6 +41,27 @@
  * is moved to the dead-letter queue (dead_letter.c) in the same call; so a
  * poison message at the head no longer holds back its group.
  *
+ * With a message retention (retention.c; issue 16), an expired message
+ * (enqueued_at older than the retention at the read's "now") is as if
+ * already removed: the walk skips it without ending the group's run, it is
+ * neither taken nor moved to the dead-letter queue, and it does not hold
+ * back its group even when in flight.  The head lock is unchanged: the lock
+ * point is the group's first message, expired or not, lockable when it is
+ * visible or expired.  So every grouped reader locks the same row for a
+ * group whatever its own "now"; a lock point that a retention step deletes
+ * is one nobody holds (the step skips locked rows), and the next message is
+ * the lock point from then on.  A group is a candidate when its first live
+ * message is visible; groups are served by their first live message.
+ *
+ * On a prioritised queue (priority.c's q_<name>_prio_idx; issue 16) groups
+ * are served by the priority of their first live message, highest first,
+ * then as without priorities (by that message's msg_id).  Inside a group
+ * msg_id order wins: a priority 9 message behind a priority 0 head waits for
+ * it.  read_grouped_rr's rounds and read_grouped_head go over the groups in
+ * the same order.  Heads are locked in serving order (lock_heads_pos_spec),
+ * which need not be msg_id order.  A queue with neither a retention nor
+ * priorities keeps the plans above; the choice is one cached test each.
+ *
  * The promise holds among grouped readers.  read or pop on the same queue, or
  * changing messages one has not read (set_vt, delete, archive by id), step
  * outside it: step 4 then skips what such a writer hid or removed.
@@ -545,7 +566,8 @@ pick(FifoRead *fr, int64 id)
 }
 
 /*
- * read_grouped: lock the oldest available group, take its run of visible
+ * read_grouped: lock the first available group in serving order (oldest
+ * head; on a prioritised queue highest head first), take its run of visible
  * messages, and go on to the next group while the batch has room.
  */
 static void
@@ -567,9 +589,9 @@ choose_grouped(FifoRead *fr)
 }
 
 /*
- * read_grouped_rr: lock up to qty available groups at once (oldest first),
- * then take the first message of each, the second of each, ... up to the
- * max_rank-th of each (read_grouped_head: 1, see fifo_head.c).
+ * read_grouped_rr: lock up to qty available groups at once (in serving
+ * order), then take the first message of each, the second of each, ... up
+ * to the max_rank-th of each (read_grouped_head: 1, see fifo_head.c).
  */
 static void
 choose_rr(FifoRead *fr, int max_rank)

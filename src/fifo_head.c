@@ -12,7 +12,9 @@
  * group whose head is in flight gives nothing until that head is deleted,
  * archived or visible again.  With a dead-letter policy, a head read
  * max_read_ct times is moved to the dead-letter queue and the next message
- * of its group is the head.
+ * of its group is the head.  With a message retention an expired message is
+ * as if removed (the group's first live message is its head), and on a
+ * prioritised queue the heads come highest priority first (fifo.c).
  *
  * The polling form sleeps between attempts in pgmq_wait_for_messages()
  * (wait.c), so with pgmq preloaded a commit that sends to the queue wakes it
