@@ -10,14 +10,32 @@
 # group still in the queue (in flight with another consumer, or skipped).
 # At the end every message must have been delivered (committed) exactly
 # once, and within each group in msg_id order.
+#
+# Then the same on a prioritised queue with a message retention (issue 16),
+# with and without the index: random priorities 0-9, and every 7th message
+# expired (enqueued three hours ago, retention one hour).  Expired messages
+# are as if removed: never delivered, never holding back their group (the
+# check ignores them); every other message is delivered exactly once, in
+# order within its group.
 set -euo pipefail
 
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-run_case() { # queue index(yes|no)
-    local q="$1" idx="$2"
+run_case() { # queue index(yes|no) [features: prio_ret]
+    local q="$1" idx="$2" feat="${3:-}"
+    # a message still to deliver: with the retention, an unexpired one
+    # (live_m: the same inside the check's format() string literal); msg_id
+    # is i, so the expired ones are the multiples of 7
+    local live="true" live_m="true" prio="" expected=600 expired="false"
+    if [[ "$feat" == prio_ret ]]; then
+        live="enqueued_at >= now() - interval '1 hour'"
+        live_m="m.enqueued_at >= now() - interval ''1 hour''"
+        prio=", 'x-pgmq-priority', i % 10"
+        expected=515            # 600 minus the 85 multiples of 7
+        expired="msg_id % 7 = 0"
+    fi
     psql_q >/dev/null <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgmq;
@@ -34,15 +52,17 @@ BEGIN
     EXECUTE format('SELECT string_agg(g.msg_id::text, '','') FROM got g
                      WHERE EXISTS (SELECT 1 FROM pgmq.%I m
                                     WHERE m.headers->>''x-pgmq-group'' = g.grp
-                                      AND m.msg_id < g.msg_id
+                                      AND m.msg_id < g.msg_id AND $live_m
                                       AND m.msg_id NOT IN (SELECT msg_id FROM got))', qtable) INTO bad;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'fifo violation: got % while an earlier message of its group is in the queue', bad;
     END IF;
 END \$\$;
+$( [[ "$feat" == prio_ret ]] && echo "SELECT pgmq.enable_priorities('$q'); SELECT pgmq.set_retention('$q', '1 hour', NULL);" )
 SELECT count(*) FROM (SELECT pgmq.send('$q', jsonb_build_object('i', i),
-                                       jsonb_build_object('x-pgmq-group', 'g' || (i % 20)))
+                                       jsonb_build_object('x-pgmq-group', 'g' || (i % 20) $prio))
                         FROM generate_series(1, 600) i) s;
+$( [[ "$feat" == prio_ret ]] && echo "UPDATE pgmq.q_$q SET enqueued_at = now() - interval '3 hours' WHERE (message->>'i')::int % 7 = 0;" )
 SQL
     for fn in read_grouped read_grouped_rr; do
         cat >"$WORK/$fn.sql" <<SQL
@@ -71,7 +91,7 @@ SQL
     fi
     # drain what is left with one consumer
     psql_q -c "DO \$\$ BEGIN
-        WHILE EXISTS (SELECT 1 FROM pgmq.q_$q) LOOP
+        WHILE EXISTS (SELECT 1 FROM pgmq.q_$q WHERE $live) LOOP
             INSERT INTO ${q}_log (grp, msg_id)
               SELECT headers->>'x-pgmq-group', msg_id FROM pgmq.read_grouped('$q', 30, 5) ORDER BY msg_id;
             PERFORM pgmq.delete('$q', ARRAY(SELECT msg_id FROM ${q}_log));
@@ -82,14 +102,17 @@ SQL
                (SELECT count(DISTINCT msg_id) FROM ${q}_log) || ' ' ||
                (SELECT count(*) FROM (SELECT msg_id < lag(msg_id) OVER (PARTITION BY grp ORDER BY seq) AS back
                                         FROM ${q}_log) s WHERE back) || ' ' ||
-               (SELECT count(*) FROM pgmq.q_$q)")"
+               (SELECT count(*) FROM pgmq.q_$q WHERE $live) || ' ' ||
+               (SELECT count(*) FROM ${q}_log WHERE $expired)")"
     local tx
     tx="$(grep -E '^number of transactions actually processed' "$WORK/pgbench.log" | awk '{print $NF}')"
-    echo "fifo_stress[$q, index=$idx]: $tx transactions; deliveries, distinct, out of order, left = $result"
-    [[ "$result" == "600 600 0 0" ]] || { echo "fifo_stress: FAILED for $q"; exit 1; }
+    echo "fifo_stress[$q, index=$idx${feat:+, $feat}]: $tx transactions; deliveries, distinct, out of order, left, expired delivered = $result"
+    [[ "$result" == "$expected $expected 0 0 0" ]] || { echo "fifo_stress: FAILED for $q"; exit 1; }
     psql_q -c "SELECT pgmq.drop_queue('$q'); DROP TABLE ${q}_log;" >/dev/null
 }
 
 run_case fifo_stress_idx yes
 run_case fifo_stress_noidx no
+run_case fifo_stress_feat_idx yes prio_ret
+run_case fifo_stress_feat_noidx no prio_ret
 echo "fifo_stress: ok"
