@@ -140,61 +140,68 @@ static const PgmqPlanSpec lock_heads_spec = {
  * So a group is a candidate when its first message is visible or expired
  * and its first live (unexpired) message is visible.  Candidates come in
  * the order the read serves them: by the first live message's priority
- * (prioritised queues, highest first), then by its msg_id.
+ * (prioritised queues, highest first), then by its msg_id.  P(t) is the
+ * priority of a row, PRIO_SEL or, without priorities, NO_PRIO.
  *
  * Heads with the fifo index ($1 now, $2 oldest enqueued_at delivered): the
- * skip scan above, then per group one probe of the index for its first live
- * message (the first message itself unless it is expired).
+ * skip scan above; a group whose first message is expired gets one more
+ * probe of the index for its first live message (the other branch of the
+ * UNION ALL, gated on the first message's enqueued_at, runs for the others).
  */
-#define HEADS_FEAT_SKIP(prio_col, prio_order) \
-	"WITH RECURSIVE g(grp, msg_id, vt, enqueued_at) AS (" \
-	" (SELECT " GRP("") ", msg_id, vt, enqueued_at FROM %1$s ORDER BY " GRP("") ", msg_id LIMIT 1)" \
+#define HEADS_FEAT_SKIP(P, prio_order) \
+	"WITH RECURSIVE g(grp, msg_id, vt, enqueued_at, prio) AS (" \
+	" (SELECT " GRP("") ", msg_id, vt, enqueued_at" P("") " FROM %1$s" \
+	"  ORDER BY " GRP("") ", msg_id LIMIT 1)" \
 	" UNION ALL" \
-	" SELECT n.grp, n.msg_id, n.vt, n.enqueued_at FROM g CROSS JOIN LATERAL" \
-	" (SELECT " GRP("m.") " AS grp, m.msg_id, m.vt, m.enqueued_at FROM %1$s m" \
+	" SELECT n.* FROM g CROSS JOIN LATERAL" \
+	" (SELECT " GRP("m.") " AS grp, m.msg_id, m.vt, m.enqueued_at" P("m.") " FROM %1$s m" \
 	"  WHERE " GRP("m.") " OPERATOR(pg_catalog.>) g.grp" \
 	"  ORDER BY " GRP("m.") ", m.msg_id LIMIT 1) n)" \
 	" SELECT g.grp, g.msg_id FROM g CROSS JOIN LATERAL" \
-	" (SELECT f.msg_id, f.vt" prio_col " FROM %1$s f" \
-	"  WHERE " GRP("f.") " OPERATOR(pg_catalog.=) g.grp" \
-	"  AND f.msg_id OPERATOR(pg_catalog.>=) g.msg_id" \
-	"  AND f.enqueued_at OPERATOR(pg_catalog.>=) $2" \
-	"  ORDER BY " GRP("f.") ", f.msg_id LIMIT 1) l" \
+	" (SELECT g.msg_id, g.vt, g.prio WHERE g.enqueued_at OPERATOR(pg_catalog.>=) $2" \
+	"  UNION ALL" \
+	"  (SELECT f.msg_id, f.vt" P("f.") " FROM %1$s f" \
+	"   WHERE g.enqueued_at OPERATOR(pg_catalog.<) $2" \
+	"   AND " GRP("f.") " OPERATOR(pg_catalog.=) g.grp" \
+	"   AND f.msg_id OPERATOR(pg_catalog.>) g.msg_id" \
+	"   AND f.enqueued_at OPERATOR(pg_catalog.>=) $2" \
+	"   ORDER BY " GRP("f.") ", f.msg_id LIMIT 1)) l(msg_id, vt, prio)" \
 	" WHERE (g.vt OPERATOR(pg_catalog.<=) $1 OR g.enqueued_at OPERATOR(pg_catalog.<) $2)" \
 	" AND l.vt OPERATOR(pg_catalog.<=) $1" \
 	" ORDER BY " prio_order "l.msg_id"
 
 /* Heads without the index: two sorted passes over the table. */
-#define HEADS_FEAT_SCAN(prio_col, prio_order) \
+#define HEADS_FEAT_SCAN(P, prio_order) \
 	"SELECT h.grp, h.msg_id FROM" \
 	" (SELECT DISTINCT ON (" GRP("") ") " GRP("") " AS grp, msg_id, vt, enqueued_at" \
 	"  FROM %1$s ORDER BY " GRP("") ", msg_id) h" \
-	" JOIN (SELECT DISTINCT ON (" GRP("f.") ") " GRP("f.") " AS grp, f.msg_id, f.vt" prio_col \
+	" JOIN (SELECT DISTINCT ON (" GRP("f.") ") " GRP("f.") " AS grp, f.msg_id, f.vt" P("f.") " AS prio" \
 	"  FROM %1$s f WHERE f.enqueued_at OPERATOR(pg_catalog.>=) $2" \
 	"  ORDER BY " GRP("f.") ", f.msg_id) l ON l.grp OPERATOR(pg_catalog.=) h.grp" \
 	" WHERE (h.vt OPERATOR(pg_catalog.<=) $1 OR h.enqueued_at OPERATOR(pg_catalog.<) $2)" \
 	" AND l.vt OPERATOR(pg_catalog.<=) $1" \
 	" ORDER BY " prio_order "l.msg_id"
 
-#define PRIO_COL ", " PGMQ_PRIORITY_EXPR("f.") " AS prio"
+#define PRIO_SEL(t) ", " PGMQ_PRIORITY_EXPR(t)
+#define NO_PRIO(t) ", 0"
 #define PRIO_ORDER "l.prio DESC, "
 
 /* retention only: groups by their first live message */
 static const PgmqPlanSpec heads_ret_skip_spec = {
-	HEADS_FEAT_SKIP("", ""), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+	HEADS_FEAT_SKIP(NO_PRIO, ""), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec heads_ret_scan_spec = {
-	HEADS_FEAT_SCAN("", ""), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+	HEADS_FEAT_SCAN(NO_PRIO, ""), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 /* prioritised (with or without a retention): highest priority first */
 static const PgmqPlanSpec heads_prio_skip_spec = {
-	HEADS_FEAT_SKIP(PRIO_COL, PRIO_ORDER), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+	HEADS_FEAT_SKIP(PRIO_SEL, PRIO_ORDER), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec heads_prio_scan_spec = {
-	HEADS_FEAT_SCAN(PRIO_COL, PRIO_ORDER), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+	HEADS_FEAT_SCAN(PRIO_SEL, PRIO_ORDER), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 /*
