@@ -61,8 +61,12 @@ typedef struct PgmqPlanSpec
 /* Most queues one read_multi call may read (and wait on). */
 #define PGMQ_MAX_MULTI_QUEUES 32
 
-/* Most distinct specs one queue can have plans for. */
-#define PGMQ_MAX_PLANS 48
+/*
+ * Most distinct specs one queue can have plans for (the modules define about
+ * 60 queue specs in all; a queue uses a subset, and feature changes such as
+ * set_retention or enable_priorities clear its plans).
+ */
+#define PGMQ_MAX_PLANS 64
 
 struct PgmqCacheEntry;
 
