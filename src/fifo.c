@@ -140,16 +140,20 @@ static const PgmqPlanSpec lock_heads_spec = {
  * So a group is a candidate when its first message is visible or expired
  * and its first live (unexpired) message is visible.  Candidates come in
  * the order the read serves them: by the first live message's priority
- * (prioritised queues, highest first), then by its msg_id.  P(t) is the
- * priority of a row, PRIO_SEL or, without priorities, NO_PRIO.
+ * (prioritised queues, highest first), then by its msg_id.  The statement
+ * returns the group, its lock point, its first live message's msg_id and,
+ * on a prioritised queue, that message's headers (P(t) is HDR_SEL, else
+ * NO_HDR), from which find_heads computes the priority and orders by it
+ * (in C: pgmq._message_priority in SQL would count an index entry for every
+ * head, priority_hint.c, and wear out every backend's hints).
  *
  * Heads with the fifo index ($1 now, $2 oldest enqueued_at delivered): the
  * skip scan above; a group whose first message is expired gets one more
  * probe of the index for its first live message (the other branch of the
  * UNION ALL, gated on the first message's enqueued_at, runs for the others).
  */
-#define HEADS_FEAT_SKIP(P, prio_order) \
-	"WITH RECURSIVE g(grp, msg_id, vt, enqueued_at, prio) AS (" \
+#define HEADS_FEAT_SKIP(P) \
+	"WITH RECURSIVE g(grp, msg_id, vt, enqueued_at, hdr) AS (" \
 	" (SELECT " GRP("") ", msg_id, vt, enqueued_at" P("") " FROM %1$s" \
 	"  ORDER BY " GRP("") ", msg_id LIMIT 1)" \
 	" UNION ALL" \
@@ -157,51 +161,50 @@ static const PgmqPlanSpec lock_heads_spec = {
 	" (SELECT " GRP("m.") " AS grp, m.msg_id, m.vt, m.enqueued_at" P("m.") " FROM %1$s m" \
 	"  WHERE " GRP("m.") " OPERATOR(pg_catalog.>) g.grp" \
 	"  ORDER BY " GRP("m.") ", m.msg_id LIMIT 1) n)" \
-	" SELECT g.grp, g.msg_id FROM g CROSS JOIN LATERAL" \
-	" (SELECT g.msg_id, g.vt, g.prio WHERE g.enqueued_at OPERATOR(pg_catalog.>=) $2" \
+	" SELECT g.grp, g.msg_id, l.msg_id, l.hdr FROM g CROSS JOIN LATERAL" \
+	" (SELECT g.msg_id, g.vt, g.hdr WHERE g.enqueued_at OPERATOR(pg_catalog.>=) $2" \
 	"  UNION ALL" \
 	"  (SELECT f.msg_id, f.vt" P("f.") " FROM %1$s f" \
 	"   WHERE g.enqueued_at OPERATOR(pg_catalog.<) $2" \
 	"   AND " GRP("f.") " OPERATOR(pg_catalog.=) g.grp" \
 	"   AND f.msg_id OPERATOR(pg_catalog.>) g.msg_id" \
 	"   AND f.enqueued_at OPERATOR(pg_catalog.>=) $2" \
-	"   ORDER BY " GRP("f.") ", f.msg_id LIMIT 1)) l(msg_id, vt, prio)" \
+	"   ORDER BY " GRP("f.") ", f.msg_id LIMIT 1)) l(msg_id, vt, hdr)" \
 	" WHERE (g.vt OPERATOR(pg_catalog.<=) $1 OR g.enqueued_at OPERATOR(pg_catalog.<) $2)" \
 	" AND l.vt OPERATOR(pg_catalog.<=) $1" \
-	" ORDER BY " prio_order "l.msg_id"
+	" ORDER BY l.msg_id"
 
 /* Heads without the index: two sorted passes over the table. */
-#define HEADS_FEAT_SCAN(P, prio_order) \
-	"SELECT h.grp, h.msg_id FROM" \
+#define HEADS_FEAT_SCAN(P) \
+	"SELECT h.grp, h.msg_id, l.msg_id, l.hdr FROM" \
 	" (SELECT DISTINCT ON (" GRP("") ") " GRP("") " AS grp, msg_id, vt, enqueued_at" \
 	"  FROM %1$s ORDER BY " GRP("") ", msg_id) h" \
-	" JOIN (SELECT DISTINCT ON (" GRP("f.") ") " GRP("f.") " AS grp, f.msg_id, f.vt" P("f.") " AS prio" \
+	" JOIN (SELECT DISTINCT ON (" GRP("f.") ") " GRP("f.") " AS grp, f.msg_id, f.vt" P("f.") " AS hdr" \
 	"  FROM %1$s f WHERE f.enqueued_at OPERATOR(pg_catalog.>=) $2" \
 	"  ORDER BY " GRP("f.") ", f.msg_id) l ON l.grp OPERATOR(pg_catalog.=) h.grp" \
 	" WHERE (h.vt OPERATOR(pg_catalog.<=) $1 OR h.enqueued_at OPERATOR(pg_catalog.<) $2)" \
 	" AND l.vt OPERATOR(pg_catalog.<=) $1" \
-	" ORDER BY " prio_order "l.msg_id"
+	" ORDER BY l.msg_id"
 
-#define PRIO_SEL(t) ", " PGMQ_PRIORITY_EXPR(t)
-#define NO_PRIO(t) ", 0"
-#define PRIO_ORDER "l.prio DESC, "
+#define HDR_SEL(t) ", " t "headers"
+#define NO_HDR(t) ", NULL::pg_catalog.jsonb"
 
 /* retention only: groups by their first live message */
 static const PgmqPlanSpec heads_ret_skip_spec = {
-	HEADS_FEAT_SKIP(NO_PRIO, ""), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+	HEADS_FEAT_SKIP(NO_HDR), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec heads_ret_scan_spec = {
-	HEADS_FEAT_SCAN(NO_PRIO, ""), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+	HEADS_FEAT_SCAN(NO_HDR), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
-/* prioritised (with or without a retention): highest priority first */
+/* prioritised (with or without a retention): with the heads' headers */
 static const PgmqPlanSpec heads_prio_skip_spec = {
-	HEADS_FEAT_SKIP(PRIO_SEL, PRIO_ORDER), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+	HEADS_FEAT_SKIP(HDR_SEL), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 static const PgmqPlanSpec heads_prio_scan_spec = {
-	HEADS_FEAT_SCAN(PRIO_SEL, PRIO_ORDER), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+	HEADS_FEAT_SCAN(HDR_SEL), 2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 /*
@@ -356,6 +359,62 @@ has_fifo_index(PgmqQueue *q)
 	return st->has_fifo_index;
 }
 
+/* A candidate group of a prioritised queue, while find_heads orders them. */
+typedef struct FifoCand
+{
+	char	   *grp;
+	int64		head;			/* lock point */
+	int64		first;			/* first live message */
+	int32		prio;			/* its priority */
+} FifoCand;
+
+/* Highest priority first, then the oldest first live message. */
+static int
+cand_cmp(const void *a, const void *b)
+{
+	const FifoCand *x = a;
+	const FifoCand *y = b;
+
+	if (x->prio != y->prio)
+		return y->prio - x->prio;
+	return (x->first > y->first) - (x->first < y->first);
+}
+
+/*
+ * Step 1 on a prioritised queue: the heads statement's rows (group, lock
+ * point, first live message, its headers; in SPI_tuptable) into fr->cand_*
+ * in serving order.
+ */
+static void
+order_by_priority(FifoRead *fr)
+{
+	FifoCand   *c = palloc(sizeof(FifoCand) * Max(fr->ncand, 1));
+	int			i;
+
+	for (i = 0; i < fr->ncand; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		hdr;
+
+		c[i].grp = SPI_getvalue(tup, td, 1);
+		c[i].head = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+		c[i].first = DatumGetInt64(SPI_getbinval(tup, td, 3, &isnull));
+		hdr = SPI_getbinval(tup, td, 4, &isnull);
+		c[i].prio = pgmq_headers_priority(hdr, isnull);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	if (fr->ncand > 1)
+		qsort(c, fr->ncand, sizeof(FifoCand), cand_cmp);
+	for (i = 0; i < fr->ncand; i++)
+	{
+		fr->cand_grp[i] = c[i].grp;
+		fr->cand_head[i] = c[i].head;
+	}
+	pfree(c);
+}
+
 /*
  * Step 1: the eligible heads of all groups, in the order they are served
  * (oldest first; on a feature queue see HEADS_FEAT_SKIP), into fr->cand_*.
@@ -380,16 +439,21 @@ find_heads(FifoRead *fr)
 	fr->ncand = (int) SPI_processed;
 	fr->cand_grp = palloc(sizeof(char *) * Max(fr->ncand, 1));
 	fr->cand_head = palloc(sizeof(int64) * Max(fr->ncand, 1));
-	for (i = 0; i < SPI_processed; i++)
+	if (fr->prio)
+		order_by_priority(fr);
+	else
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		bool		isnull;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			bool		isnull;
 
-		fr->cand_grp[i] = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
-		fr->cand_head[i] = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc,
-													   2, &isnull));
+			fr->cand_grp[i] = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
+			fr->cand_head[i] = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc,
+														   2, &isnull));
+		}
+		SPI_freetuptable(SPI_tuptable);
 	}
-	SPI_freetuptable(SPI_tuptable);
 	fr->groups = palloc0(sizeof(FifoGroup) * Max(fr->ncand, 1));
 	fr->ngroups = 0;
 }
