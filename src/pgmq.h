@@ -221,7 +221,8 @@ extern uint64 pgmq_retention_read(FunctionCallInfo fcinfo, PgmqQueue *q, int32 q
 								  int32 vt, Datum conditional);
 extern uint64 pgmq_retention_pop(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty);
 extern int64 pgmq_retention_expired(PgmqQueue *q);
-extern uint64 pgmq_retention_round(void);
+extern uint64 pgmq_retention_round(bool *any);
+extern void pgmq_retention_note_send(PgmqQueue *q);
 
 /* priority.c: prioritised queues */
 extern bool pgmq_priority_applies(PgmqQueue *q);
@@ -282,6 +283,7 @@ extern void pgmq_vacuum_init(void);
 extern void pgmq_vacuum_shmem_request(void);
 extern void pgmq_vacuum_shmem_startup(void);
 extern void pgmq_vacuum_note_consumed(uint64 rows);
+extern void pgmq_vacuum_want_worker(bool now);
 
 /* wakeup.c: waiters registry and commit-time wakeups (when preloaded) */
 extern void pgmq_wakeup_init(void);
