@@ -91,16 +91,16 @@ pair "send, headers with another key" \
 fi
 if on dedup_topic; then
 echo "-- deduplication of topic sends (one binding, one queue)"
-pair "send_topic, headers with another key" \
-     $'\\set id random(1, 2000000000)\nSELECT pgmq.send_topic(\'fi.send\', \'{}\', jsonb_build_object(\'k\', :id::text), 0);' \
+T_OTHER=$'\\set id random(1, 2000000000)\nSELECT pgmq.send_topic(\'fi.send\', \'{}\', jsonb_build_object(\'k\', :id::text), 0);'
+# the first runs into the fresh queue cost ~5k less than the later ones: warm it up
+per_call "$T_OTHER" >/dev/null
+pair "send_topic, headers with another key" "$T_OTHER" \
      "send_topic, no window, new x-pgmq-dedup-id" \
      $'\\set id random(1, 2000000000)\nSELECT pgmq.send_topic(\'fi.send\', \'{}\', jsonb_build_object(\'x-pgmq-dedup-id\', :id::text), 0);'
-pair "send_topic, headers with another key" \
-     $'\\set id random(1, 2000000000)\nSELECT pgmq.send_topic(\'fi.send\', \'{}\', jsonb_build_object(\'k\', :id::text), 0);' \
+pair "send_topic, headers with another key" "$T_OTHER" \
      "send_topic, window, new x-pgmq-dedup-id" \
      $'\\set id random(1, 2000000000)\nSELECT pgmq.send_topic(\'fi.dedup\', \'{}\', jsonb_build_object(\'x-pgmq-dedup-id\', :id::text), 0);'
-pair "send_topic, headers with another key" \
-     $'\\set id random(1, 2000000000)\nSELECT pgmq.send_topic(\'fi.send\', \'{}\', jsonb_build_object(\'k\', :id::text), 0);' \
+pair "send_topic, headers with another key" "$T_OTHER" \
      "send_topic, window, repeated x-pgmq-dedup-id" \
      "SELECT pgmq.send_topic('fi.dedup', '{}', '{\"x-pgmq-dedup-id\": \"same\"}'::jsonb, 0);"
 fi
