@@ -226,8 +226,13 @@ read_once(FunctionCallInfo fcinfo, PgmqQueue *q, const ReadArgs *ra)
 	PgmqDeadLetter dl;
 
 	if (pgmq_dead_letter_open(q, &dl))
-		return pgmq_dead_letter_read(fcinfo, q, &dl, ra->qty, ra->vt,
-									 ra->conditional ? JsonbPGetDatum(ra->conditional) : (Datum) 0);
+	{
+		Datum		cond = ra->conditional ? JsonbPGetDatum(ra->conditional) : (Datum) 0;
+
+		if (pgmq_priority_applies(q))	/* issue 16: highest priority first */
+			return pgmq_priority_dead_letter_read(fcinfo, q, &dl, ra->qty, ra->vt, cond);
+		return pgmq_dead_letter_read(fcinfo, q, &dl, ra->qty, ra->vt, cond, -1);
+	}
 	if (pgmq_priority_applies(q))	/* issue 16: highest priority first */
 		return pgmq_priority_read(fcinfo, q, ra->qty, ra->vt,
 								  ra->conditional ? JsonbPGetDatum(ra->conditional) : (Datum) 0);

@@ -58,7 +58,9 @@
  * name, $6 ids delivered by earlier rounds of this call (left out), $7 the
  * oldest enqueued_at a read may deliver (retention.c; -infinity without a
  * message retention: an expired message is neither delivered nor moved),
- * [$8 conditional].  Locks the batch as read does, deletes the poison
+ * [$8 conditional]; on a prioritised queue, read one priority at a time:
+ * $8 the priority, [$9 conditional], through the priority index as
+ * priority.c's reads pick.  Locks the batch as read does, deletes the poison
  * messages in it and updates the others; rows come back flagged, in read
  * order (dead rows carry only message and dead-letter headers).
  */
@@ -89,6 +91,23 @@ static const PgmqPlanSpec read_dlq_cond_spec = {
 	READ_DLQ_SQL(" AND message OPERATOR(pg_catalog.@>) $8"), 8,
 	{INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT8ARRAYOID, TIMESTAMPTZOID,
 	JSONBOID}
+};
+
+/* the range of priority $8 up to now, written so that only the priority index serves it */
+#define DLQ_PRIO \
+	" AND " PGMQ_PRIO("") " OPERATOR(pg_catalog.=) $8" \
+	" AND (" PGMQ_PRIO("") ", vt) OPERATOR(pg_catalog.<=) ($8, $3)"
+
+static const PgmqPlanSpec read_dlq_prio_spec = {
+	PGMQ_FIXED_PLAN READ_DLQ_SQL(DLQ_PRIO), 8,
+	{INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT8ARRAYOID, TIMESTAMPTZOID,
+	INT4OID}
+};
+
+static const PgmqPlanSpec read_dlq_prio_cond_spec = {
+	PGMQ_FIXED_PLAN READ_DLQ_SQL(DLQ_PRIO " AND message OPERATOR(pg_catalog.@>) $9"), 9,
+	{INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT8ARRAYOID, TIMESTAMPTZOID,
+	INT4OID, JSONBOID}
 };
 
 /* Delete messages $1 that are visible at $3 and were read $2 times ($4 queue name). */
@@ -201,11 +220,12 @@ id_array(const int64 *ids, int n)
  * read / read_with_poll on queue q with policy dl (connected to SPI): read up
  * to qty messages as read does, moving poison ones instead of delivering them
  * and reading on until the batch is full or no poison was met.  Delivered
- * rows go to the caller's tuplestore; returns how many.
+ * rows go to the caller's tuplestore; returns how many.  priority >= 0 (a
+ * prioritised queue, priority.c): only messages of that priority.
  */
 uint64
 pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q, PgmqDeadLetter *dl,
-					  int32 qty, int32 vt, Datum conditional)
+					  int32 qty, int32 vt, Datum conditional, int priority)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	uint64		total = 0;
@@ -217,7 +237,8 @@ pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q, PgmqDeadLetter *dl,
 	{
 		TimestampTz now = GetCurrentTimestamp();
 		TimestampTz oldest = DT_NOBEGIN;
-		Datum		values[8];
+		Datum		values[9];
+		const PgmqPlanSpec *spec;
 		Datum		out[7];
 		bool		outnulls[7];
 		uint64		i;
@@ -231,9 +252,18 @@ pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q, PgmqDeadLetter *dl,
 		values[5] = id_array(delivered, ndelivered);
 		(void) pgmq_retention_cutoff(q, now, &oldest);
 		values[6] = TimestampTzGetDatum(oldest);
-		values[7] = conditional;
-		pgmq_run(q, conditional != (Datum) 0 ? &read_dlq_cond_spec : &read_dlq_spec,
-				 values, NULL);
+		if (priority < 0)
+		{
+			values[7] = conditional;
+			spec = conditional != (Datum) 0 ? &read_dlq_cond_spec : &read_dlq_spec;
+		}
+		else
+		{
+			values[7] = Int32GetDatum(priority);
+			values[8] = conditional;
+			spec = conditional != (Datum) 0 ? &read_dlq_prio_cond_spec : &read_dlq_prio_spec;
+		}
+		pgmq_run(q, spec, values, NULL);
 		for (i = 0; i < SPI_processed; i++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[i];

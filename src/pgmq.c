@@ -39,6 +39,7 @@ pgmq_shmem_request(void)
 	pgmq_vacuum_shmem_request();
 	pgmq_horizon_shmem_request();
 	pgmq_stats_shmem_request();
+	pgmq_prio_hint_shmem_request();
 }
 
 /* shmem_startup_hook: every module creates (or attaches to) its structures. */
@@ -52,6 +53,7 @@ pgmq_shmem_startup(void)
 	pgmq_vacuum_shmem_startup();
 	pgmq_horizon_shmem_startup();
 	pgmq_stats_shmem_startup();
+	pgmq_prio_hint_shmem_startup();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -77,6 +79,7 @@ _PG_init(void)
 	pgmq_vacuum_init();
 	pgmq_horizon_init();
 	pgmq_stats_init();
+	pgmq_prio_hint_init();
 	MarkGUCPrefixReserved("pgmq");
 	if (!process_shared_preload_libraries_in_progress)
 		return;

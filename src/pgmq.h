@@ -31,7 +31,7 @@ typedef struct PgmqPlanSpec
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[8];
+	Oid			argtypes[9];
 } PgmqPlanSpec;
 
 /*
@@ -60,6 +60,16 @@ typedef struct PgmqPlanSpec
 
 /* Most queues one read_multi call may read (and wait on). */
 #define PGMQ_MAX_MULTI_QUEUES 32
+
+/* Message priorities 0-9 (priority.c). */
+#define PGMQ_PRIORITY_LEVELS 10
+
+/*
+ * SQL: the priority of a row of a prioritised queue (alias t, with its dot,
+ * or ""), exactly as q_<name>_prio_idx's first column is written, so that
+ * statements can use the index (priority.c).
+ */
+#define PGMQ_PRIO(t) "pgmq._message_priority(" t "headers)"
 
 /* Most distinct specs one queue can have plans for. */
 #define PGMQ_MAX_PLANS 48
@@ -92,6 +102,9 @@ typedef struct PgmqQueueState
 	Oid			prio_index;		/* its OID, when has_prio_index */
 	int8		prio_last;		/* priority of this backend's last delivery + 1; 0: none */
 	uint8		prio_above_skip;	/* reads left that skip priority.c's probe_above */
+	/* per priority: no visible message before until while the counter is epoch (priority_hint.c) */
+	TimestampTz prio_hint_until[PGMQ_PRIORITY_LEVELS];
+	uint64		prio_hint_epoch[PGMQ_PRIORITY_LEVELS];
 	bool		horizon_known;	/* horizon_index is filled in (read_scan.c) */
 	Oid			horizon_index;	/* btree index led by vt, or InvalidOid */
 	Oid			horizon_user;	/* role horizon_allowed was checked for */
@@ -218,6 +231,15 @@ extern uint64 pgmq_priority_read(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qt
 								 int32 vt, Datum conditional);
 extern uint64 pgmq_priority_pop(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty);
 
+/* priority_hint.c: when a read may skip probing a priority */
+extern void pgmq_prio_hint_init(void);
+extern void pgmq_prio_hint_shmem_request(void);
+extern void pgmq_prio_hint_shmem_startup(void);
+extern void pgmq_prio_note_entry(int p);
+extern uint64 pgmq_prio_epoch(int p);
+extern bool pgmq_prio_hint_holds(const PgmqQueueState *st, int p, TimestampTz now);
+extern void pgmq_prio_hint_set(PgmqQueueState *st, int p, uint64 epoch, TimestampTz until);
+
 /* consume.c: shared with later read paths */
 extern const PgmqPlanSpec pgmq_read_spec;
 
@@ -241,9 +263,13 @@ typedef struct PgmqDeadLetter
 extern bool pgmq_dead_letter_open(PgmqQueue *q, PgmqDeadLetter *dl);
 extern uint64 pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q,
 									PgmqDeadLetter *dl, int32 qty, int32 vt,
-									Datum conditional);
+									Datum conditional, int priority);
 extern uint64 pgmq_dead_letter_ids(PgmqQueue *q, PgmqDeadLetter *dl,
 								   const int64 *ids, int n, TimestampTz now);
+/* priority.c: a read of a prioritised queue with a dead-letter policy */
+extern uint64 pgmq_priority_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q,
+											 PgmqDeadLetter *dl, int32 qty, int32 vt,
+											 Datum conditional);
 
 /*
  * pgmq.c: shared memory.  The modules that use it (wakeup.c, queue_vacuum.c,

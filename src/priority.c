@@ -38,8 +38,8 @@
  *
  * A queue with a message retention (retention.c) gets the same filter here:
  * $4 is the oldest enqueued_at delivered (-infinity without a retention).
- * A queue with a dead-letter policy keeps the dead-letter read path
- * (consume.c tries that first): its reads ignore priorities.
+ * A queue with a dead-letter policy reads through dead_letter_move.c's
+ * statement, one priority at a time, in the same walk.
  */
 #include "postgres.h"
 
@@ -71,7 +71,7 @@ PG_FUNCTION_INFO_V1(pgmq_message_priority);
  * statement that maintains the index (each read updates vt) prepares a
  * one-node expression, not a tree of casts and comparisons.
  */
-#define PRIO(t) "pgmq._message_priority(" t "headers)"
+#define PRIO(t) PGMQ_PRIO(t)
 
 /*
  * The ids of up to "limit" visible messages of priority $5, in (vt, msg_id)
@@ -160,26 +160,18 @@ pgmq_priority_applies(PgmqQueue *q)
 }
 
 /*
- * pgmq._message_priority(headers jsonb) RETURNS integer, IMMUTABLE: the
- * priority of a message with these headers: x-pgmq-priority as an integer
- * (a JSON number, rounded as numeric to integer rounds), clamped to 0-9;
- * 0 when the headers are NULL, not an object, or lack the key.  A value that
- * is present but not a number is an error (22023): enable_priorities
- * refuses queues holding one, and sends check the header first.
+ * The priority headers h give (see pgmq_message_priority below): 0 without
+ * x-pgmq-priority, the number clamped to 0-9, 22023 for another value.
  */
-Datum
-pgmq_message_priority(PG_FUNCTION_ARGS)
+static int32
+header_priority(Jsonb *h)
 {
-	Jsonb	   *h;
 	JsonbValue	v;
 	Datum		n;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_INT32(0);
-	h = PG_GETARG_JSONB_P(0);
 	if (!JB_ROOT_IS_OBJECT(h) ||
 		getKeyJsonValueFromContainer(&h->root, PRIORITY_HEADER, strlen(PRIORITY_HEADER), &v) == NULL)
-		PG_RETURN_INT32(0);
+		return 0;
 	if (v.type != jbvNumeric)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -187,11 +179,33 @@ pgmq_message_priority(PG_FUNCTION_ARGS)
 	n = NumericGetDatum(v.val.numeric);
 	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, n,
 										  DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))) < 0)
-		PG_RETURN_INT32(0);
+		return 0;
 	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, n,
 										  DirectFunctionCall1(int4_numeric, Int32GetDatum(9)))) > 0)
-		PG_RETURN_INT32(9);
-	PG_RETURN_INT32(DatumGetInt32(DirectFunctionCall1(numeric_int4, n)));
+		return 9;
+	return DatumGetInt32(DirectFunctionCall1(numeric_int4, n));
+}
+
+/*
+ * pgmq._message_priority(headers jsonb) RETURNS integer, IMMUTABLE: the
+ * priority of a message with these headers: x-pgmq-priority as an integer
+ * (a JSON number, rounded as numeric to integer rounds), clamped to 0-9;
+ * 0 when the headers are NULL, not an object, or lack the key.  A value that
+ * is present but not a number is an error (22023): enable_priorities
+ * refuses queues holding one, and sends check the header first.  It also
+ * counts the entry for priority_hint.c (a side effect on shared counters
+ * only: the result depends on the argument alone, as IMMUTABLE says).
+ */
+Datum
+pgmq_message_priority(PG_FUNCTION_ARGS)
+{
+	int32		p = 0;
+
+	if (!PG_ARGISNULL(0))
+		p = header_priority(PG_GETARG_JSONB_P(0));
+	/* evaluated for every entry inserted into a priority index */
+	pgmq_prio_note_entry(p);
+	PG_RETURN_INT32(p);
 }
 
 /* Refuse headers h whose x-pgmq-priority is present but not an integer 0-9. */
@@ -260,51 +274,126 @@ oldest_delivered(PgmqQueue *q, TimestampTz now)
  * statement is skipped; one with an entry (perhaps of a dead row version or
  * a locked message) gets its statement, which decides.  A message sent
  * while the read runs may be seen or not, as with any read it overlaps.
+ *
+ * A probe that finds nothing leaves a hint (priority_hint.c): the vt of the
+ * priority's first entry, which the scan compared with now and found later.
+ * The comparison of the vt key is vt_le_noting below (timestamptz <=, noting
+ * the smallest vt it is asked about): the scan starts at p's first entry and
+ * stops at the first that fails "vt <= now", so when it returns nothing, the
+ * first entry of p was compared (other comparisons only lower the note).
  */
 typedef struct PrioProbe
 {
+	PgmqQueue  *q;
+	bool		open;			/* heap, index and scan are open */
 	Relation	heap;
 	Relation	index;
 	IndexScanDesc scan;
-	ScanKeyData keys[2];		/* priority = p, vt <= now */
+	TimestampTz now;
+	ScanKeyData keys[2];		/* priority = p, vt <= now (noting) */
 	ScanKeyData above[2];		/* priority > p, vt <= infinity (always true) */
 } PrioProbe;
+
+/* the smallest vt vt_le_noting compared during the current probe */
+static TimestampTz probe_first_vt;
+
+static Datum
+vt_le_noting(PG_FUNCTION_ARGS)
+{
+	TimestampTz vt = PG_GETARG_TIMESTAMPTZ(0);
+
+	if (vt < probe_first_vt)
+		probe_first_vt = vt;
+	PG_RETURN_BOOL(vt <= PG_GETARG_TIMESTAMPTZ(1));
+}
 
 static void
 probe_begin(PrioProbe *pp, PgmqQueue *q, TimestampTz now)
 {
-	pp->heap = table_open(q->qrelid, NoLock);	/* locked by the caller */
+	pp->q = q;
+	pp->open = false;
+	pp->now = now;
+}
+
+/* Open the index scan: on the first probe that hints do not answer. */
+static void
+probe_open(PrioProbe *pp)
+{
+	FmgrInfo	noting;
+
+	if (pp->open)
+		return;
+	pp->heap = table_open(pp->q->qrelid, NoLock);	/* locked by the caller */
 	/* the lock the statements' UPDATE or DELETE takes on it anyway */
-	pp->index = index_open(pgmq_queue_state(q)->prio_index, RowExclusiveLock);
+	pp->index = index_open(pgmq_queue_state(pp->q)->prio_index, RowExclusiveLock);
+	MemSet(&noting, 0, sizeof(noting));
+	noting.fn_addr = vt_le_noting;
+	noting.fn_oid = F_TIMESTAMP_LE;
+	noting.fn_nargs = 2;
+	noting.fn_strict = true;
+	noting.fn_mcxt = CurrentMemoryContext;
 	ScanKeyInit(&pp->keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
-	ScanKeyInit(&pp->keys[1], 2, BTLessEqualStrategyNumber, F_TIMESTAMP_LE,
-				TimestampTzGetDatum(now));
+	ScanKeyEntryInitializeWithInfo(&pp->keys[1], 0, 2, BTLessEqualStrategyNumber,
+								   TIMESTAMPTZOID, InvalidOid, &noting,
+								   TimestampTzGetDatum(pp->now));
 	ScanKeyInit(&pp->above[0], 1, BTGreaterStrategyNumber, F_INT4GT, Int32GetDatum(0));
 	ScanKeyInit(&pp->above[1], 2, BTLessEqualStrategyNumber, F_TIMESTAMP_LE,
 				TimestampTzGetDatum(DT_NOEND));
 	pp->scan = pgmq_index_beginscan(pp->heap, pp->index, SnapshotAny, 2);
+	pp->open = true;
 }
 
-/* May priority p have a visible message? */
+/*
+ * May priority p have a visible message?  A hint that still holds answers
+ * without a descent; a descent that answers "no" leaves one.
+ */
 static bool
-probe(PrioProbe *pp, int p)
+probe(PrioProbe *pp, PgmqQueueState *st, int p)
 {
+	uint64		epoch;
+
+	if (pgmq_prio_hint_holds(st, p, pp->now))
+		return false;
+	epoch = pgmq_prio_epoch(p);
+	probe_open(pp);
+	probe_first_vt = DT_NOEND;
 	pp->keys[0].sk_argument = Int32GetDatum(p);
 	index_rescan(pp->scan, pp->keys, 2, NULL, 0);
-	return index_getnext_tid(pp->scan, ForwardScanDirection) != NULL;
+	if (index_getnext_tid(pp->scan, ForwardScanDirection) != NULL)
+		return true;
+	pgmq_prio_hint_set(st, p, epoch, probe_first_vt);
+	return false;
 }
 
 /*
  * Has the index any entry (visible or not) of a priority above p?  When it
  * has none, the priorities above p need no probe each: one descent that
- * lands past the last entry answers for all of them.
+ * lands past the last entry answers for all of them (and leaves a hint for
+ * each).  Hints that hold for all of them answer without the descent.
  */
 static bool
-probe_above(PrioProbe *pp, int p)
+probe_above(PrioProbe *pp, PgmqQueueState *st, int p)
 {
+	uint64		epochs[PGMQ_PRIORITY_LEVELS];
+	int			i;
+	bool		all_hinted = true;
+
+	for (i = p + 1; i < PGMQ_PRIORITY_LEVELS; i++)
+	{
+		epochs[i] = pgmq_prio_epoch(i);
+		if (!pgmq_prio_hint_holds(st, i, pp->now))
+			all_hinted = false;
+	}
+	if (all_hinted)
+		return false;
+	probe_open(pp);
 	pp->above[0].sk_argument = Int32GetDatum(p);
 	index_rescan(pp->scan, pp->above, 2, NULL, 0);
-	return index_getnext_tid(pp->scan, ForwardScanDirection) != NULL;
+	if (index_getnext_tid(pp->scan, ForwardScanDirection) != NULL)
+		return true;
+	for (i = p + 1; i < PGMQ_PRIORITY_LEVELS; i++)
+		pgmq_prio_hint_set(st, i, epochs[i], DT_NOEND);
+	return false;
 }
 
 /* Reads that skip probe_above after it found entries above the hint. */
@@ -313,22 +402,27 @@ probe_above(PrioProbe *pp, int p)
 static void
 probe_end(PrioProbe *pp)
 {
+	if (!pp->open)
+		return;
 	index_endscan(pp->scan);
 	index_close(pp->index, NoLock);
 	table_close(pp->heap, NoLock);
 }
 
 /*
- * Take up to qty messages of prioritised queue q in read order into fcinfo's
- * tuplestore: for each priority from 9 down to 0 that may have a visible
- * message, one statement (spec_one for a single message, spec_many
- * otherwise) takes what is still missing from that priority, in (vt,
- * msg_id) order.  values[0] (qty) and values[4] (priority) are set here.
- * Returns how many were taken.
+ * How a read takes up to want messages of priority p of queue q into
+ * fcinfo's tuplestore, in (vt, msg_id) order; returns how many.
+ */
+typedef uint64 (*TakeFn) (FunctionCallInfo fcinfo, PgmqQueue *q, int p, int32 want, void *arg);
+
+/*
+ * Take up to qty messages of prioritised queue q in read order: for each
+ * priority from 9 down to 0 that may have a visible message, take what is
+ * still missing from that priority.  Returns how many were taken.
  */
 static uint64
 take_by_priority(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty, TimestampTz now,
-				 Datum *values, const PgmqPlanSpec *spec_one, const PgmqPlanSpec *spec_many)
+				 TakeFn take, void *arg)
 {
 	PgmqQueueState *st = pgmq_queue_state(q);
 	int			last = st->prio_last - 1;	/* -1: none */
@@ -349,14 +443,13 @@ take_by_priority(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty, TimestampTz n
 	{
 		if (st->prio_above_skip > 0)
 			st->prio_above_skip--;
-		else if (!probe_above(&pp, last))
+		else if (!probe_above(&pp, st, last))
 			p = last;
 		else
 			st->prio_above_skip = PRIO_ABOVE_SKIP;
 	}
 	for (; p >= 0 && total < (uint64) qty; p--)
 	{
-		int32		want = qty - (int32) total;
 		uint64		n;
 
 		/*
@@ -364,19 +457,9 @@ take_by_priority(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty, TimestampTz n
 		 * visible messages still: its statement runs without a probe (which
 		 * would read its whole first leaf page of entries for nothing).
 		 */
-		if (p != last && !probe(&pp, p))
+		if (p != last && !probe(&pp, st, p))
 			continue;
-		values[0] = Int32GetDatum(want);
-		values[4] = Int32GetDatum(p);
-		if (want == 1)
-			n = pgmq_run_into(fcinfo, q, spec_one, values, NULL);
-		else
-		{
-			n = pgmq_run(q, spec_many, values, NULL);
-			pgmq_emit_rows(fcinfo);
-			SPI_freetuptable(SPI_tuptable);
-			SPI_tuptable = NULL;
-		}
+		n = take(fcinfo, q, p, qty - (int32) total, arg);
 		if (n > 0)
 			st->prio_last = (int8) (p + 1);
 		else if (p == last)
@@ -385,6 +468,32 @@ take_by_priority(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty, TimestampTz n
 	}
 	probe_end(&pp);
 	return total;
+}
+
+/* What take_by_specs needs: the statements and their parameters. */
+typedef struct SpecTake
+{
+	Datum	   *values;			/* [0] qty and [4] priority are set per call */
+	const PgmqPlanSpec *one;	/* for a single message */
+	const PgmqPlanSpec *many;
+} SpecTake;
+
+/* TakeFn of read and pop: one statement. */
+static uint64
+take_by_specs(FunctionCallInfo fcinfo, PgmqQueue *q, int p, int32 want, void *arg)
+{
+	SpecTake   *t = (SpecTake *) arg;
+	uint64		n;
+
+	t->values[0] = Int32GetDatum(want);
+	t->values[4] = Int32GetDatum(p);
+	if (want == 1)
+		return pgmq_run_into(fcinfo, q, t->one, t->values, NULL);
+	n = pgmq_run(q, t->many, t->values, NULL);
+	pgmq_emit_rows(fcinfo);
+	SPI_freetuptable(SPI_tuptable);
+	SPI_tuptable = NULL;
+	return n;
 }
 
 /*
@@ -397,14 +506,18 @@ pgmq_priority_read(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty, int32 vt,
 {
 	TimestampTz now = GetCurrentTimestamp();
 	Datum		values[6];
+	SpecTake	t = {values, &read_one_spec, &read_spec};
 
 	values[1] = TimestampTzGetDatum(now + (TimestampTz) vt * USECS_PER_SEC);
 	values[2] = TimestampTzGetDatum(now);
 	values[3] = TimestampTzGetDatum(oldest_delivered(q, now));
 	values[5] = conditional;
 	if (conditional != (Datum) 0)
-		return take_by_priority(fcinfo, q, qty, now, values, &read_one_cond_spec, &read_cond_spec);
-	return take_by_priority(fcinfo, q, qty, now, values, &read_one_spec, &read_spec);
+	{
+		t.one = &read_one_cond_spec;
+		t.many = &read_cond_spec;
+	}
+	return take_by_priority(fcinfo, q, qty, now, take_by_specs, &t);
 }
 
 /* pop of qty messages of prioritised queue q, in read order. */
@@ -413,11 +526,43 @@ pgmq_priority_pop(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	Datum		values[5];
+	SpecTake	t = {values, &pop_one_spec, &pop_spec};
 
 	values[1] = TimestampTzGetDatum(now);
 	values[2] = TimestampTzGetDatum(now);
 	values[3] = TimestampTzGetDatum(oldest_delivered(q, now));
-	return take_by_priority(fcinfo, q, qty, now, values, &pop_one_spec, &pop_spec);
+	return take_by_priority(fcinfo, q, qty, now, take_by_specs, &t);
+}
+
+/* What take_dead_letter needs. */
+typedef struct DeadLetterTake
+{
+	PgmqDeadLetter *dl;
+	int32		vt;
+	Datum		conditional;
+} DeadLetterTake;
+
+/* TakeFn of a read with a dead-letter policy: dead_letter_move.c's rounds, one priority. */
+static uint64
+take_dead_letter(FunctionCallInfo fcinfo, PgmqQueue *q, int p, int32 want, void *arg)
+{
+	DeadLetterTake *t = (DeadLetterTake *) arg;
+
+	return pgmq_dead_letter_read(fcinfo, q, t->dl, want, t->vt, t->conditional, p);
+}
+
+/*
+ * A read of prioritised queue q with dead-letter policy dl: in priority
+ * order, moving poison messages of each priority as a read without
+ * priorities does (a message is moved when the read reaches its priority).
+ */
+uint64
+pgmq_priority_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q, PgmqDeadLetter *dl,
+							   int32 qty, int32 vt, Datum conditional)
+{
+	DeadLetterTake t = {dl, vt, conditional};
+
+	return take_by_priority(fcinfo, q, qty, GetCurrentTimestamp(), take_dead_letter, &t);
 }
 
 /* pgmq.enable_priorities(queue_name text) RETURNS void */
