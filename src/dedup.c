@@ -2,7 +2,8 @@
  * dedup.c
  *	  Message deduplication: pgmq.set_dedup_window and the send path of
  *	  messages that carry the header x-pgmq-dedup-id on a queue with a
- *	  window (send and send_batch reach it through pgmq_dedup_applies()).
+ *	  window (send and send_batch, and send_topic / send_batch_topic for
+ *	  each queue they deliver to, reach it through pgmq_dedup_applies()).
  *
  * Storage: per queue, pgmq.d_<name> (dedup_id text COLLATE "C" PRIMARY KEY,
  * msg_id bigint, sent_at timestamptz; no other index, so that a send pays
@@ -563,17 +564,18 @@ batch_item_cmp(const void *a, const void *b)
 }
 
 /*
- * Send a (see pgmq_dedup_applies) to open queue q, streaming the msg_ids in
- * input order into fcinfo's tuplestore.  Connected to SPI.
+ * Send a (see pgmq_dedup_applies) to open queue q.  Returns the msg_ids, one
+ * per message in input order (a duplicate's is the original one), and sets
+ * *n to their number.  Connected to SPI: the array is in the current (SPI)
+ * memory context.  send, send_batch and the topic sends (topics.c, once per
+ * bound queue with a window) all come here.
  */
-void
-pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *a)
+int64 *
+pgmq_dedup_send(PgmqQueue *q, const PgmqSendArgs *a, uint64 *n)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TimestampTz window_start = GetCurrentTimestamp() -
 		(TimestampTz) dedup_window(q) * USECS_PER_SEC;
-	Datum		out;
-	bool		outnull = false;
+	int64	   *result;
 	int			nids = 0;
 	uint64		stored = 0;		/* messages inserted (not duplicates) */
 
@@ -581,35 +583,35 @@ pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *
 	{
 		Jsonb	   *h = DatumGetJsonbP(a->headers);
 
-		out = Int64GetDatum(send_with_id(q, a->msg, h, a->vt, dedup_id_of(h),
-										 next_msg_id(q), window_start, &stored));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &out, &outnull);
+		result = palloc(sizeof(int64));
+		result[0] = send_with_id(q, a->msg, h, a->vt, dedup_id_of(h), next_msg_id(q),
+								 window_start, &stored);
 		nids = 1;
+		*n = 1;
 	}
 	else
 	{
 		Jsonb	  **msgs;
 		Jsonb	  **hs;
 		BatchItem  *items;
-		int64	   *result;
-		int			n;
+		int			nmsgs;
 		int			nh;
 		int			i;
 
-		msgs = jsonb_elements(a->msg, &n);
+		msgs = jsonb_elements(a->msg, &nmsgs);
 		hs = jsonb_elements(a->headers, &nh);
-		Assert(n == nh);
-		items = palloc(sizeof(BatchItem) * n);
-		result = palloc(sizeof(int64) * n);
-		for (i = 0; i < n; i++)
+		Assert(nmsgs == nh);
+		items = palloc(sizeof(BatchItem) * nmsgs);
+		result = palloc(sizeof(int64) * nmsgs);
+		for (i = 0; i < nmsgs; i++)
 		{
 			items[i].pos = i;
 			items[i].id = dedup_id_of(hs[i]);
 			items[i].msg_id = next_msg_id(q);
 			nids += (items[i].id != NULL);
 		}
-		qsort(items, n, sizeof(BatchItem), batch_item_cmp);
-		for (i = 0; i < n; i++)
+		qsort(items, nmsgs, sizeof(BatchItem), batch_item_cmp);
+		for (i = 0; i < nmsgs; i++)
 		{
 			BatchItem  *it = &items[i];
 
@@ -632,14 +634,34 @@ pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *
 				result[it->pos] = it->msg_id;
 			}
 		}
-		for (i = 0; i < n; i++)
-		{
-			out = Int64GetDatum(result[i]);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &out, &outnull);
-		}
+		pfree(items);
+		*n = nmsgs;
 	}
 	clean_step(q, window_start, nids);
 	(void) pgmq_stats_sent(q, stored);
+	return result;
+}
+
+/*
+ * Send a as pgmq_dedup_send does, streaming the msg_ids in input order into
+ * fcinfo's tuplestore (send, send_batch).  Connected to SPI.
+ */
+void
+pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *a)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	uint64		n;
+	int64	   *ids = pgmq_dedup_send(q, a, &n);
+	uint64		i;
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		out = Int64GetDatum(ids[i]);
+		bool		outnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &out, &outnull);
+	}
+	pfree(ids);
 }
 
 /* GRANT on d_<name> to every role that may INSERT into q (connected to SPI). */

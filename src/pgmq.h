@@ -211,6 +211,7 @@ extern uint64 pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a);
 
 /* dedup.c: sends carrying x-pgmq-dedup-id to a queue with a window */
 extern bool pgmq_dedup_applies(PgmqQueue *q, const PgmqSendArgs *a);
+extern int64 *pgmq_dedup_send(PgmqQueue *q, const PgmqSendArgs *a, uint64 *n);
 extern void pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q,
 								 const PgmqSendArgs *a);
 
