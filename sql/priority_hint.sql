@@ -4,7 +4,9 @@
 -- visible must be seen by the next read: each block below first makes a read
 -- leave a hint for priority 5 (its only message is delayed), then makes that
 -- message visible another way, and reads again.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgmq;
+RESET client_min_messages;
 SELECT pgmq.create('ph');
 SELECT pgmq.enable_priorities('ph');
 

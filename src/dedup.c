@@ -72,6 +72,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "horizon.h"
 #include "pg_compat.h"
 #include "pgmq.h"
 #include "stats.h"
@@ -124,6 +125,23 @@ static const PgmqPlanSpec dedup_plain_spec = {
 	" VALUES ($4, $3, $1, $2)",
 	4, {JSONBOID, JSONBOID, TIMESTAMPTZOID, INT8OID}
 };
+
+/*
+ * Run spec, which inserts message(s) with visibility time vt into q, stating
+ * that vt to the read start position (horizon.c) as a plain send does, so
+ * that the insert does not send the queue's start back to -infinity.
+ */
+static uint64
+run_insert(PgmqQueue *q, const PgmqPlanSpec *spec, Datum *values, const char *nulls, Datum vt)
+{
+	uint64		n;
+
+	pgmq_horizon_expect_write(q->qrelid, DatumGetTimestampTz(vt));
+	n = pgmq_run(q, spec, values, nulls);
+	pgmq_horizon_expect_done();
+	return n;
+}
+
 
 /*
  * Delete the records older than $1 among the blocks [$2, $3) of the table
@@ -491,7 +509,7 @@ send_with_id(PgmqQueue *q, Datum msg, Jsonb *headers, Datum vt, text *id,
 				pvalues[1] = JsonbPGetDatum(headers);
 				pvalues[2] = vt;
 				pvalues[3] = Int64GetDatum(msg_id);
-				pgmq_run(q, &dedup_plain_spec, pvalues, NULL);
+				run_insert(q, &dedup_plain_spec, pvalues, NULL, vt);
 				(*stored)++;
 				return msg_id;
 			}
@@ -507,7 +525,7 @@ send_with_id(PgmqQueue *q, Datum msg, Jsonb *headers, Datum vt, text *id,
 	values[3] = PointerGetDatum(id);
 	values[4] = TimestampTzGetDatum(window_start);
 	values[5] = Int64GetDatum(msg_id);
-	if (pgmq_run(q, &dedup_send_spec, values, NULL) == 1)
+	if (run_insert(q, &dedup_send_spec, values, NULL, vt) == 1)
 	{
 		SPI_freetuptable(SPI_tuptable);
 		(*stored)++;
@@ -629,7 +647,7 @@ pgmq_dedup_send(PgmqQueue *q, const PgmqSendArgs *a, uint64 *n)
 				nulls[1] = hs[it->pos] ? ' ' : 'n';
 				values[2] = a->vt;
 				values[3] = Int64GetDatum(it->msg_id);
-				pgmq_run(q, &dedup_plain_spec, values, nulls);
+				run_insert(q, &dedup_plain_spec, values, nulls, a->vt);
 				stored++;
 				result[it->pos] = it->msg_id;
 			}
