@@ -391,6 +391,9 @@ send_to_topic(FunctionCallInfo fcinfo, const char *key, PgmqSendArgs *a, bool em
 			q->qrelid = InvalidOid;
 			continue;
 		}
+		/* checks and notes of send: priorities' header, retention's worker */
+		pgmq_priority_check_send(q, a);
+		pgmq_retention_note_send(q);
 		/* a queue with a window and a message with an id: as send does */
 		if (pgmq_dedup_applies(q, a))
 			ids = pgmq_dedup_send(q, a, &nids);
