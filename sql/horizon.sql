@@ -60,6 +60,19 @@ SELECT msg_id, message FROM pgmq.read('hz', 30, 5);
 DROP TRIGGER hz_backdate ON pgmq.q_hz;
 DROP FUNCTION public.hz_backdate();
 
+-- sends with a dedup id state their vt as plain sends do: the start stays
+-- (new id, repeated id, batch), and what they sent is read in order
+SELECT count(*) FROM pgmq.read('hz', 30, 5);
+SELECT pgmq._horizon_start('pgmq.q_hz'::regclass) > now() - interval '1 hour' AS advanced;
+SELECT pgmq.set_dedup_window('hz', 60);
+SELECT pgmq.send('hz', '{"dd": 1}', '{"x-pgmq-dedup-id": "a"}'::jsonb) > 0 AS sent;
+SELECT pgmq.send('hz', '{"dd": 2}', '{"x-pgmq-dedup-id": "a"}'::jsonb) > 0 AS sent;
+SELECT count(*) FROM pgmq.send_batch('hz', ARRAY['{"dd": 3}', '{"dd": 4}']::jsonb[],
+    ARRAY['{"x-pgmq-dedup-id": "b"}', '{"x-pgmq-dedup-id": "c"}']::jsonb[]);
+SELECT pgmq._horizon_start('pgmq.q_hz'::regclass) > now() - interval '1 hour' AS still_advanced;
+SELECT message FROM pgmq.read('hz', 30, 5);
+SELECT pgmq.set_dedup_window('hz', 0);
+
 -- a dropped queue takes its position with it
 SELECT pgmq.drop_queue('hz');
 SELECT pgmq.create('hz');

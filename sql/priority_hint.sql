@@ -4,7 +4,9 @@
 -- visible must be seen by the next read: each block below first makes a read
 -- leave a hint for priority 5 (its only message is delayed), then makes that
 -- message visible another way, and reads again.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgmq;
+RESET client_min_messages;
 SELECT pgmq.create('ph');
 SELECT pgmq.enable_priorities('ph');
 
@@ -96,3 +98,28 @@ SELECT message FROM pgmq.read('phd', 30, 5, '{"k": 1}');
 SELECT message FROM pgmq.read_with_poll('phd', 30, 5, 1, 10);
 SELECT pgmq.drop_queue('phd');
 SELECT pgmq.drop_queue('phd_dlq');
+
+-- Topic sends check x-pgmq-priority on the prioritised queues they reach,
+-- as send does: a bad value is 22023 and no queue keeps the message
+SELECT pgmq.create('pht_plain');
+SELECT pgmq.create('pht_prio');
+SELECT pgmq.enable_priorities('pht_prio');
+SELECT pgmq.bind_topic('pht.*', 'pht_plain');
+SELECT pgmq.bind_topic('pht.*', 'pht_prio');
+CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE sql;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+SELECT pg_temp.err($$SELECT pgmq.send_topic('pht.x', '{"bad": 1}', '{"x-pgmq-priority": "high"}'::jsonb, 0)$$);
+SELECT pg_temp.err($$SELECT pgmq.send_topic('pht.x', '{"bad": 2}', '{"x-pgmq-priority": 12}'::jsonb, 0)$$);
+SELECT pg_temp.err($$SELECT pgmq.send_batch_topic('pht.x', ARRAY['{"bad": 3}', '{"bad": 4}']::jsonb[],
+    ARRAY['{"x-pgmq-priority": 1}', '{"x-pgmq-priority": 2.5}']::jsonb[])$$);
+SELECT (SELECT count(*) FROM pgmq.q_pht_plain) AS plain, (SELECT count(*) FROM pgmq.q_pht_prio) AS prio;
+SELECT pgmq.send_topic('pht.x', '{"good": 9}', '{"x-pgmq-priority": 9}'::jsonb, 0);
+SELECT pgmq.send_topic('pht.x', '{"good": 0}');
+SELECT message FROM pgmq.read('pht_prio', 30, 5);
+SELECT pgmq.drop_queue('pht_plain');
+SELECT pgmq.drop_queue('pht_prio');

@@ -2,7 +2,8 @@
  * dedup.c
  *	  Message deduplication: pgmq.set_dedup_window and the send path of
  *	  messages that carry the header x-pgmq-dedup-id on a queue with a
- *	  window (send and send_batch reach it through pgmq_dedup_applies()).
+ *	  window (send and send_batch, and send_topic / send_batch_topic for
+ *	  each queue they deliver to, reach it through pgmq_dedup_applies()).
  *
  * Storage: per queue, pgmq.d_<name> (dedup_id text COLLATE "C" PRIMARY KEY,
  * msg_id bigint, sent_at timestamptz; no other index, so that a send pays
@@ -71,6 +72,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "horizon.h"
 #include "pg_compat.h"
 #include "pgmq.h"
 #include "stats.h"
@@ -123,6 +125,23 @@ static const PgmqPlanSpec dedup_plain_spec = {
 	" VALUES ($4, $3, $1, $2)",
 	4, {JSONBOID, JSONBOID, TIMESTAMPTZOID, INT8OID}
 };
+
+/*
+ * Run spec, which inserts message(s) with visibility time vt into q, stating
+ * that vt to the read start position (horizon.c) as a plain send does, so
+ * that the insert does not send the queue's start back to -infinity.
+ */
+static uint64
+run_insert(PgmqQueue *q, const PgmqPlanSpec *spec, Datum *values, const char *nulls, Datum vt)
+{
+	uint64		n;
+
+	pgmq_horizon_expect_write(q->qrelid, DatumGetTimestampTz(vt));
+	n = pgmq_run(q, spec, values, nulls);
+	pgmq_horizon_expect_done();
+	return n;
+}
+
 
 /*
  * Delete the records older than $1 among the blocks [$2, $3) of the table
@@ -490,7 +509,7 @@ send_with_id(PgmqQueue *q, Datum msg, Jsonb *headers, Datum vt, text *id,
 				pvalues[1] = JsonbPGetDatum(headers);
 				pvalues[2] = vt;
 				pvalues[3] = Int64GetDatum(msg_id);
-				pgmq_run(q, &dedup_plain_spec, pvalues, NULL);
+				run_insert(q, &dedup_plain_spec, pvalues, NULL, vt);
 				(*stored)++;
 				return msg_id;
 			}
@@ -506,7 +525,7 @@ send_with_id(PgmqQueue *q, Datum msg, Jsonb *headers, Datum vt, text *id,
 	values[3] = PointerGetDatum(id);
 	values[4] = TimestampTzGetDatum(window_start);
 	values[5] = Int64GetDatum(msg_id);
-	if (pgmq_run(q, &dedup_send_spec, values, NULL) == 1)
+	if (run_insert(q, &dedup_send_spec, values, NULL, vt) == 1)
 	{
 		SPI_freetuptable(SPI_tuptable);
 		(*stored)++;
@@ -563,17 +582,18 @@ batch_item_cmp(const void *a, const void *b)
 }
 
 /*
- * Send a (see pgmq_dedup_applies) to open queue q, streaming the msg_ids in
- * input order into fcinfo's tuplestore.  Connected to SPI.
+ * Send a (see pgmq_dedup_applies) to open queue q.  Returns the msg_ids, one
+ * per message in input order (a duplicate's is the original one), and sets
+ * *n to their number.  Connected to SPI: the array is in the current (SPI)
+ * memory context.  send, send_batch and the topic sends (topics.c, once per
+ * bound queue with a window) all come here.
  */
-void
-pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *a)
+int64 *
+pgmq_dedup_send(PgmqQueue *q, const PgmqSendArgs *a, uint64 *n)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TimestampTz window_start = GetCurrentTimestamp() -
 		(TimestampTz) dedup_window(q) * USECS_PER_SEC;
-	Datum		out;
-	bool		outnull = false;
+	int64	   *result;
 	int			nids = 0;
 	uint64		stored = 0;		/* messages inserted (not duplicates) */
 
@@ -581,35 +601,35 @@ pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *
 	{
 		Jsonb	   *h = DatumGetJsonbP(a->headers);
 
-		out = Int64GetDatum(send_with_id(q, a->msg, h, a->vt, dedup_id_of(h),
-										 next_msg_id(q), window_start, &stored));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &out, &outnull);
+		result = palloc(sizeof(int64));
+		result[0] = send_with_id(q, a->msg, h, a->vt, dedup_id_of(h), next_msg_id(q),
+								 window_start, &stored);
 		nids = 1;
+		*n = 1;
 	}
 	else
 	{
 		Jsonb	  **msgs;
 		Jsonb	  **hs;
 		BatchItem  *items;
-		int64	   *result;
-		int			n;
+		int			nmsgs;
 		int			nh;
 		int			i;
 
-		msgs = jsonb_elements(a->msg, &n);
+		msgs = jsonb_elements(a->msg, &nmsgs);
 		hs = jsonb_elements(a->headers, &nh);
-		Assert(n == nh);
-		items = palloc(sizeof(BatchItem) * n);
-		result = palloc(sizeof(int64) * n);
-		for (i = 0; i < n; i++)
+		Assert(nmsgs == nh);
+		items = palloc(sizeof(BatchItem) * nmsgs);
+		result = palloc(sizeof(int64) * nmsgs);
+		for (i = 0; i < nmsgs; i++)
 		{
 			items[i].pos = i;
 			items[i].id = dedup_id_of(hs[i]);
 			items[i].msg_id = next_msg_id(q);
 			nids += (items[i].id != NULL);
 		}
-		qsort(items, n, sizeof(BatchItem), batch_item_cmp);
-		for (i = 0; i < n; i++)
+		qsort(items, nmsgs, sizeof(BatchItem), batch_item_cmp);
+		for (i = 0; i < nmsgs; i++)
 		{
 			BatchItem  *it = &items[i];
 
@@ -627,19 +647,39 @@ pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *
 				nulls[1] = hs[it->pos] ? ' ' : 'n';
 				values[2] = a->vt;
 				values[3] = Int64GetDatum(it->msg_id);
-				pgmq_run(q, &dedup_plain_spec, values, nulls);
+				run_insert(q, &dedup_plain_spec, values, nulls, a->vt);
 				stored++;
 				result[it->pos] = it->msg_id;
 			}
 		}
-		for (i = 0; i < n; i++)
-		{
-			out = Int64GetDatum(result[i]);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &out, &outnull);
-		}
+		pfree(items);
+		*n = nmsgs;
 	}
 	clean_step(q, window_start, nids);
 	(void) pgmq_stats_sent(q, stored);
+	return result;
+}
+
+/*
+ * Send a as pgmq_dedup_send does, streaming the msg_ids in input order into
+ * fcinfo's tuplestore (send, send_batch).  Connected to SPI.
+ */
+void
+pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q, const PgmqSendArgs *a)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	uint64		n;
+	int64	   *ids = pgmq_dedup_send(q, a, &n);
+	uint64		i;
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		out = Int64GetDatum(ids[i]);
+		bool		outnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &out, &outnull);
+	}
+	pfree(ids);
 }
 
 /* GRANT on d_<name> to every role that may INSERT into q (connected to SPI). */

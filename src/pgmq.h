@@ -215,6 +215,7 @@ extern uint64 pgmq_send_to_queue(PgmqQueue *q, const PgmqSendArgs *a);
 
 /* dedup.c: sends carrying x-pgmq-dedup-id to a queue with a window */
 extern bool pgmq_dedup_applies(PgmqQueue *q, const PgmqSendArgs *a);
+extern int64 *pgmq_dedup_send(PgmqQueue *q, const PgmqSendArgs *a, uint64 *n);
 extern void pgmq_dedup_send_into(FunctionCallInfo fcinfo, PgmqQueue *q,
 								 const PgmqSendArgs *a);
 
@@ -225,7 +226,8 @@ extern uint64 pgmq_retention_read(FunctionCallInfo fcinfo, PgmqQueue *q, int32 q
 								  int32 vt, Datum conditional);
 extern uint64 pgmq_retention_pop(FunctionCallInfo fcinfo, PgmqQueue *q, int32 qty);
 extern int64 pgmq_retention_expired(PgmqQueue *q);
-extern uint64 pgmq_retention_round(void);
+extern uint64 pgmq_retention_round(bool *any);
+extern void pgmq_retention_note_send(PgmqQueue *q);
 
 /* priority.c: prioritised queues */
 extern bool pgmq_priority_applies(PgmqQueue *q);
@@ -288,6 +290,7 @@ extern void pgmq_vacuum_init(void);
 extern void pgmq_vacuum_shmem_request(void);
 extern void pgmq_vacuum_shmem_startup(void);
 extern void pgmq_vacuum_note_consumed(uint64 rows);
+extern void pgmq_vacuum_want_worker(bool now);
 
 /* wakeup.c: waiters registry and commit-time wakeups (when preloaded) */
 extern void pgmq_wakeup_init(void);

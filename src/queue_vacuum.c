@@ -22,7 +22,10 @@
  * VACUUM_NOTE_ROWS of them it makes sure its database has a worker,
  * registering a dynamic background worker when it has not.  A worker exits
  * after VACUUM_IDLE_ROUNDS rounds without work, and a queue that only
- * receives messages never starts one.  Tables whose autovacuum_enabled is
+ * receives messages never starts one -- unless it has a message retention
+ * (retention.c): set_retention and sends to such a queue start one too
+ * (pgmq_vacuum_want_worker), and a database with a retention setting keeps
+ * its worker however idle, since messages expire without any call.  Tables whose autovacuum_enabled is
  * false are left alone, as autovacuum leaves them.  pgmq.vacuum_interval = 0
  * turns the worker off.
  *
@@ -404,6 +407,24 @@ pgmq_vacuum_note_consumed(uint64 rows)
 }
 
 /*
+ * A queue with a retention was set up (now) or sent to: make sure the
+ * database has a worker, at once or every VACUUM_NOTE_ROWS sends (the first
+ * one included).
+ */
+void
+pgmq_vacuum_want_worker(bool now)
+{
+	static uint32 sends = 0;
+
+	if (vacuum_shared == NULL || vacuum_interval_ms == 0 || vacuum_max_workers == 0 ||
+		!OidIsValid(MyDatabaseId))
+		return;
+	if (!now && sends++ % VACUUM_NOTE_ROWS != 0)
+		return;
+	vacuum_start_worker();
+}
+
+/*
  * The database a utility statement needs without other sessions (as
  * CountOtherDBBackends checks it), or InvalidOid.
  */
@@ -687,6 +708,7 @@ pgmq_vacuum_main(Datum main_arg)
 	bool		mine;
 	MemoryContext round_cxt;
 	int			idle_rounds = 0;
+	bool		retention_any = false;
 	int			rounds = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -751,8 +773,8 @@ pgmq_vacuum_main(Datum main_arg)
 		foreach(lc, names)
 			vacuum_table((const char *) lfirst(lc), round_cxt);
 		idle_rounds = (names == NIL && !waiting) ? idle_rounds + 1 : 0;
-		if (pgmq_retention_round() > 0)	/* issue 16: retention.c */
-			idle_rounds = 0;
+		if (pgmq_retention_round(&retention_any) > 0 || retention_any)
+			idle_rounds = 0;	/* issue 16: retention.c; retention keeps the worker */
 		rounds++;
 		pgstat_report_stat(false);
 		pgstat_report_activity(STATE_IDLE, NULL);

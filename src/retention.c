@@ -193,6 +193,19 @@ pgmq_retention_applies(PgmqQueue *q)
 }
 
 /*
+ * A send to open queue q (connected to SPI): a queue with a message
+ * retention needs the worker even when nobody reads it (consumers away is
+ * when messages expire), so its sends make sure the database has one, as
+ * consuming does.  Other queues pay one cached flag test.
+ */
+void
+pgmq_retention_note_send(PgmqQueue *q)
+{
+	if (pgmq_retention_applies(q))
+		pgmq_vacuum_want_worker(false);
+}
+
+/*
  * Does open queue q have a message retention?  Then *oldest is the oldest
  * enqueued_at a read may still deliver now.  Connected to SPI.
  */
@@ -364,10 +377,11 @@ pgmq_retention_expired(PgmqQueue *q)
  * The queue vacuum worker's retention step (called between its rounds, in
  * no transaction): for every queue with a retention, up to
  * RETENTION_STEPS_PER_ROUND steps, each in its own transaction.  Returns
- * the rows removed.
+ * the rows removed; *any tells whether the database has a queue with a
+ * retention (then the worker stays: messages expire without any call).
  */
 uint64
-pgmq_retention_round(void)
+pgmq_retention_round(bool *any)
 {
 	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "pgmq retention",
 											  ALLOCSET_SMALL_SIZES);
@@ -393,6 +407,7 @@ pgmq_retention_round(void)
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	*any = (names != NIL);
 
 	foreach(lc, names)
 	{
@@ -507,5 +522,8 @@ pgmq_set_retention(PG_FUNCTION_ARGS)
 	pgmq_finish();
 	/* every backend looks the retention up again */
 	CacheInvalidateRelcacheByRelid(q.qrelid);
+	/* the worker applies it from now on, whether the queue is read or not */
+	if (!(PG_ARGISNULL(1) && PG_ARGISNULL(2)))
+		pgmq_vacuum_want_worker(true);
 	PG_RETURN_VOID();
 }

@@ -205,6 +205,7 @@ send_one(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int delay
 
 	pgmq_connect();
 	pgmq_priority_check_send(&q, &a);
+	pgmq_retention_note_send(&q);
 	if (pgmq_dedup_applies(&q, &a))
 		pgmq_dedup_send_into(fcinfo, &q, &a);
 	else
@@ -228,6 +229,7 @@ send_batch(FunctionCallInfo fcinfo, int headers_arg, PgmqDelayKind kind, int del
 
 	pgmq_connect();
 	pgmq_priority_check_send(&q, &a);
+	pgmq_retention_note_send(&q);
 	if (pgmq_dedup_applies(&q, &a))
 		pgmq_dedup_send_into(fcinfo, &q, &a);
 	else

@@ -20,6 +20,10 @@
  * matching queue gets the message(s) through send.c's kept INSERT plan.
  * Queues are opened in name order, all in the caller's statement, so a topic
  * send is atomic: every queue gets the message or, on any error, none does.
+ * A queue with a deduplication window gets messages carrying x-pgmq-dedup-id
+ * through dedup.c instead (pgmq_dedup_applies(): one cached test for a queue
+ * without a window), so the id is remembered per queue, shared with send,
+ * and a bad id aborts the whole topic send.
  * compiled_regex is stored for users and for test_routing's output; the
  * matcher and the regex agree on every valid key (test/unit/routing_test.c).
  */
@@ -335,8 +339,12 @@ pgmq_list_topic_bindings_queue(PG_FUNCTION_ARGS)
 
 /*
  * Send the message(s) of a to every queue bound to routing_key: returns the
- * number of queues written to, and with emit (send_batch_topic) puts a
- * (queue_name, msg_id) row per message into the caller's tuplestore.
+ * number of queues sent to, and with emit (send_batch_topic) puts a
+ * (queue_name, msg_id) row per message into the caller's tuplestore.  A
+ * queue with a deduplication window takes the messages that carry
+ * x-pgmq-dedup-id through dedup.c, as send does: a duplicate inserts
+ * nothing there, still counts the queue as sent to and comes back with the
+ * original msg_id.
  */
 static int
 send_to_topic(FunctionCallInfo fcinfo, const char *key, PgmqSendArgs *a, bool emit)
@@ -375,6 +383,7 @@ send_to_topic(FunctionCallInfo fcinfo, const char *key, PgmqSendArgs *a, bool em
 	{
 		PgmqQueue  *q = &queues[k];
 		uint64		nids;
+		int64	   *ids;
 
 		/* a queue dropped since the bindings were read took its bindings along */
 		if (!pgmq_open_named(q, RowExclusiveLock, true))
@@ -382,7 +391,17 @@ send_to_topic(FunctionCallInfo fcinfo, const char *key, PgmqSendArgs *a, bool em
 			q->qrelid = InvalidOid;
 			continue;
 		}
-		nids = pgmq_send_to_queue(q, a);
+		/* checks and notes of send: priorities' header, retention's worker */
+		pgmq_priority_check_send(q, a);
+		pgmq_retention_note_send(q);
+		/* a queue with a window and a message with an id: as send does */
+		if (pgmq_dedup_applies(q, a))
+			ids = pgmq_dedup_send(q, a, &nids);
+		else
+		{
+			ids = NULL;
+			nids = pgmq_send_to_queue(q, a);
+		}
 		sent++;
 		if (!emit)
 			continue;
@@ -392,8 +411,11 @@ send_to_topic(FunctionCallInfo fcinfo, const char *key, PgmqSendArgs *a, bool em
 			bool		nulls[2] = {false, false};
 
 			values[0] = CStringGetTextDatum(shown[k]);
-			values[1] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-									  1, &nulls[1]);
+			if (ids != NULL)
+				values[1] = Int64GetDatum(ids[i]);
+			else
+				values[1] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+										  1, &nulls[1]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

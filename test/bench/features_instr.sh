@@ -8,10 +8,10 @@
 # off), runs each case with pgbench for 20 and for N+20 transactions and
 # prints (Ir(N+20) - Ir(20)) / N of the backend that ran it: what one call
 # and its commit cost the server.  Takes a few minutes.  N defaults to 200;
-# ONLY="read_multi dedup retention priorities" picks sections.
+# ONLY="read_multi dedup dedup_topic retention priorities" picks sections.
 set -euo pipefail
 N="${N:-200}"
-ONLY="${ONLY:-read_multi dedup retention priorities}"
+ONLY="${ONLY:-read_multi dedup dedup_topic retention priorities}"
 INSTR_SCRIPT=features_instr.sh
 INSTR_TMP=/tmp/pgmq-finstr.XXXXXXXX
 source "$(dirname "${BASH_SOURCE[0]}")/lib_instr.sh"
@@ -20,8 +20,13 @@ FILL=$(((N + 20) * 2 * 10 + 100))
 psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
 CREATE EXTENSION pgmq;
 SELECT pgmq.create(q) FROM unnest(ARRAY['fi_plain', 'fi_m1', 'fi_m2', 'fi_m3', 'fi_send', 'fi_dedup',
-                                        'fi_ret', 'fi_p_mix', 'fi_p_low', 'fi_p_hid']) q;
+                                        'fi_ret', 'fi_p_mix', 'fi_p_low', 'fi_p_hid',
+                                        'fi_t_send', 'fi_t_dedup']) q;
 SELECT pgmq.set_dedup_window('fi_dedup', 300);
+-- topic sends: one binding per key, to a queue without and one with a window
+SELECT pgmq.set_dedup_window('fi_t_dedup', 300);
+SELECT pgmq.bind_topic('fi.send', 'fi_t_send');
+SELECT pgmq.bind_topic('fi.dedup', 'fi_t_dedup');
 SELECT pgmq.set_retention('fi_ret', '1 day', NULL);
 SELECT pgmq.enable_priorities(q) FROM unnest(ARRAY['fi_p_mix', 'fi_p_low', 'fi_p_hid']) q;
 SELECT pgmq.send_batch(q, array_fill('{"n": 1}'::jsonb, ARRAY[$FILL]))
@@ -83,6 +88,21 @@ pair "send, headers with another key" \
      $'\\set id random(1, 2000000000)\nSELECT pgmq.send(\'fi_send\', \'{}\', jsonb_build_object(\'k\', :id::text));' \
      "send, dedup queue, repeated x-pgmq-dedup-id" \
      "SELECT pgmq.send('fi_dedup', '{}', '{\"x-pgmq-dedup-id\": \"same\"}'::jsonb);"
+fi
+if on dedup_topic; then
+echo "-- deduplication of topic sends (one binding, one queue)"
+T_OTHER=$'\\set id random(1, 2000000000)\nSELECT pgmq.send_topic(\'fi.send\', \'{}\', jsonb_build_object(\'k\', :id::text), 0);'
+# the first runs into the fresh queue cost ~5k less than the later ones: warm it up
+per_call "$T_OTHER" >/dev/null
+pair "send_topic, headers with another key" "$T_OTHER" \
+     "send_topic, no window, new x-pgmq-dedup-id" \
+     $'\\set id random(1, 2000000000)\nSELECT pgmq.send_topic(\'fi.send\', \'{}\', jsonb_build_object(\'x-pgmq-dedup-id\', :id::text), 0);'
+pair "send_topic, headers with another key" "$T_OTHER" \
+     "send_topic, window, new x-pgmq-dedup-id" \
+     $'\\set id random(1, 2000000000)\nSELECT pgmq.send_topic(\'fi.dedup\', \'{}\', jsonb_build_object(\'x-pgmq-dedup-id\', :id::text), 0);'
+pair "send_topic, headers with another key" "$T_OTHER" \
+     "send_topic, window, repeated x-pgmq-dedup-id" \
+     "SELECT pgmq.send_topic('fi.dedup', '{}', '{\"x-pgmq-dedup-id\": \"same\"}'::jsonb, 0);"
 fi
 if on retention; then
 echo "-- retention"
