@@ -233,6 +233,8 @@ open_policies(MultiRead *mr, TimestampTz now)
 		mr->mq[i].max_read_ct = mr->mq[i].has_dl ? mr->mq[i].dl.max_read_ct : PG_INT32_MAX;
 		/* issue 16: one cached test; a queue without one keeps its plans */
 		mr->mq[i].has_retention = pgmq_retention_cutoff(&mr->qs[i], now, &mr->mq[i].oldest);
+		if (!mr->mq[i].has_retention)
+			mr->mq[i].oldest = DT_NOBEGIN;	/* unused by the plain plans */
 	}
 }
 
