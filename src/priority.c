@@ -619,7 +619,7 @@ pgmq_disable_priorities(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(had);
 }
 
-/* ---- Exported for fifo.c: grouped reads on a prioritised queue (grp) ---- */
+/* ---- Exported for fifo.c: grouped reads on a prioritised queue ---- */
 
 /*
  * The priority of a stored message whose headers are the jsonb Datum
