@@ -1,7 +1,7 @@
 /*
  * fifo.c
- *	  FIFO message groups: pgmq.read_grouped, pgmq.read_grouped_rr, their
- *	  _with_poll forms, pgmq.create_fifo_index and pgmq.create_fifo_indexes_all.
+ *	  FIFO message groups: pgmq.read_grouped, pgmq.read_grouped_rr and their
+ *	  _with_poll forms (the fifo index they use: fifo_index.c).
  *
  * The group of a message is COALESCE(headers->>'x-pgmq-group', ''): a message
  * without the header (or with an empty or JSON null one) is in the default
@@ -85,12 +85,9 @@ PG_FUNCTION_INFO_V1(pgmq_read_grouped);
 PG_FUNCTION_INFO_V1(pgmq_read_grouped_with_poll);
 PG_FUNCTION_INFO_V1(pgmq_read_grouped_rr);
 PG_FUNCTION_INFO_V1(pgmq_read_grouped_rr_with_poll);
-PG_FUNCTION_INFO_V1(pgmq_create_fifo_index);
-PG_FUNCTION_INFO_V1(pgmq_create_fifo_indexes_all);
 
-/* The group key of a row; the index expression is exactly this text. */
-#define GRP(t) \
-	"COALESCE(" t "headers OPERATOR(pg_catalog.->>) 'x-pgmq-group', '')"
+/* The group key of a row; the fifo index expression is exactly this text. */
+#define GRP(t) PGMQ_GROUP(t)
 
 /* 1. heads, with the fifo index: one index probe per group ($1 now). */
 static const PgmqPlanSpec heads_skip_spec = {
@@ -333,32 +330,6 @@ int8_array(const int64 *v, int n)
 										   TYPALIGN_DOUBLE));
 }
 
-/* Name of the fifo index of queue name (unquoted). */
-static char *
-fifo_index_name(const char *name)
-{
-	return psprintf("q_%s_fifo_idx", name);
-}
-
-/* Whether open queue q has its fifo index (cached until invalidated). */
-static bool
-has_fifo_index(PgmqQueue *q)
-{
-	PgmqQueueState *st = pgmq_queue_state(q);
-
-	if (!st->fifo_known)
-	{
-		char	   *idxname = fifo_index_name(q->name);
-		Oid			idx = get_relname_relid(idxname, pgmq_namespace_oid(false));
-
-		st->has_fifo_index = OidIsValid(idx) &&
-			IndexGetRelation(idx, true) == q->qrelid;
-		st->fifo_known = true;
-		pfree(idxname);
-	}
-	return st->has_fifo_index;
-}
-
 /* A candidate group of a prioritised queue, while find_heads orders them. */
 typedef struct FifoCand
 {
@@ -424,7 +395,7 @@ find_heads(FifoRead *fr)
 {
 	Datum		values[2];
 	const PgmqPlanSpec *spec;
-	bool		idx = has_fifo_index(fr->q);
+	bool		idx = pgmq_fifo_has_index(fr->q);
 	uint64		i;
 
 	values[0] = TimestampTzGetDatum(fr->now);
@@ -862,100 +833,4 @@ Datum
 pgmq_read_grouped_rr_with_poll(PG_FUNCTION_ARGS)
 {
 	return pgmq_fifo_read(fcinfo, true, PGMQ_FIFO_RR);
-}
-
-/*
- * Create the fifo index of open queue q unless it has it; connected to SPI.
- * The caller holds ShareLock on the table, which CREATE INDEX takes anyway.
- */
-static void
-create_fifo_index(PgmqQueue *q)
-{
-	char	   *idx;
-
-	if (has_fifo_index(q))
-		return;
-	idx = fifo_index_name(q->name);
-	pgmq_run_sql(psprintf("CREATE INDEX %s ON %s ((" GRP("") "), msg_id)",
-						  quote_identifier(idx), pgmq_qualified_table("q", q->name)),
-				 SPI_OK_UTILITY, 0, NULL, NULL, NULL);
-	pfree(idx);
-}
-
-/*
- * Decide, before any lock, whether create_fifo_index has work to do on the
- * queue whose checked name is in q->name, and if so open it in ShareLock.
- * Only the table's owner may create an index, as CREATE INDEX checks
- * ownership before it locks; anyone else learns from the catalog alone that
- * the index exists (success, no lock: a lock held to the end of the
- * caller's transaction would block every send and read) or gets "must be
- * owner".  Returns false when there is nothing to do (index there, or with
- * missing_ok, no such queue).
- */
-static bool
-open_for_fifo_index(PgmqQueue *q, bool missing_ok)
-{
-	Oid			relid = pgmq_table_oid("q", q->name);
-
-	if (!OidIsValid(relid))
-	{
-		if (missing_ok)
-			return false;
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("queue \"%s\" does not exist", q->name)));
-	}
-	if (!pgmq_rel_ownercheck(relid, GetUserId()))
-	{
-		char	   *idxname = fifo_index_name(q->name);
-		Oid			idx = get_relname_relid(idxname, pgmq_namespace_oid(false));
-
-		if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT | ACL_INSERT |
-							  ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) != ACLCHECK_OK)
-			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
-		if (OidIsValid(idx) && IndexGetRelation(idx, true) == relid)
-			return false;
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
-	}
-	return pgmq_open_named(q, ShareLock, missing_ok);
-}
-
-/* pgmq.create_fifo_index(queue_name text) RETURNS void */
-Datum
-pgmq_create_fifo_index(PG_FUNCTION_ARGS)
-{
-	PgmqQueue	q;
-
-	pgmq_name_arg(fcinfo, 0, q.name);
-	if (!open_for_fifo_index(&q, false))
-		PG_RETURN_VOID();
-	pgmq_connect();
-	create_fifo_index(&q);
-	pgmq_finish();
-	PG_RETURN_VOID();
-}
-
-/*
- * create_fifo_indexes_all: one queue, open in AccessShareLock (which blocks
- * no send or read).  A queue that has its index is done; otherwise only the
- * table's owner may create it (CREATE INDEX takes its ShareLock then).
- */
-static void
-create_fifo_index_visit(PgmqQueue *q, void *arg)
-{
-	if (has_fifo_index(q))
-		return;
-	if (!pgmq_rel_ownercheck(q->qrelid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(q->qrelid));
-	create_fifo_index(q);
-}
-
-/* pgmq.create_fifo_indexes_all() RETURNS void: create_fifo_index for every queue */
-Datum
-pgmq_create_fifo_indexes_all(PG_FUNCTION_ARGS)
-{
-	pgmq_connect();
-	pgmq_foreach_queue(AccessShareLock, create_fifo_index_visit, NULL);
-	pgmq_finish();
-	PG_RETURN_VOID();
 }

@@ -72,6 +72,13 @@ typedef struct PgmqPlanSpec
 #define PGMQ_PRIO(t) "pgmq._message_priority(" t "headers)"
 
 /*
+ * SQL: the FIFO group key of a row (alias t, with its dot, or ""), exactly as
+ * q_<name>_fifo_idx's first column is written (fifo_index.c).
+ */
+#define PGMQ_GROUP(t) \
+	"COALESCE(" t "headers OPERATOR(pg_catalog.->>) 'x-pgmq-group', '')"
+
+/*
  * Most distinct specs one queue can have plans for (the modules define about
  * 60 queue specs in all; a queue uses a subset, and feature changes such as
  * set_retention or enable_priorities clear its plans).
@@ -88,7 +95,7 @@ struct PgmqCacheEntry;
 typedef struct PgmqQueueState
 {
 	bool		fifo_known;		/* has_fifo_index below is filled in */
-	bool		has_fifo_index; /* q_<name>_fifo_idx exists (fifo.c) */
+	bool		has_fifo_index; /* q_<name>_fifo_idx exists (fifo_index.c) */
 	bool		dlq_known;		/* the dead-letter policy below is filled in */
 	int32		dlq_max_read_ct;	/* 0: no policy (dead_letter.c) */
 	char		dlq_name[NAMEDATALEN];
@@ -259,6 +266,9 @@ typedef enum PgmqFifoMode
 } PgmqFifoMode;
 
 extern Datum pgmq_fifo_read(FunctionCallInfo fcinfo, bool poll, PgmqFifoMode mode);
+
+/* fifo_index.c */
+extern bool pgmq_fifo_has_index(PgmqQueue *q);
 
 /* dead_letter.c: a queue's dead-letter policy, opened for one read */
 typedef struct PgmqDeadLetter
