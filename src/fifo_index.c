@@ -8,7 +8,6 @@
  */
 #include "postgres.h"
 
-#include "catalog/index.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -35,13 +34,8 @@ pgmq_fifo_has_index(PgmqQueue *q)
 
 	if (!st->fifo_known)
 	{
-		char	   *idxname = fifo_index_name(q->name);
-		Oid			idx = get_relname_relid(idxname, pgmq_namespace_oid(false));
-
-		st->has_fifo_index = OidIsValid(idx) &&
-			IndexGetRelation(idx, true) == q->qrelid;
+		st->has_fifo_index = OidIsValid(pgmq_queue_index_oid(q->name, "fifo_idx", q->qrelid));
 		st->fifo_known = true;
-		pfree(idxname);
 	}
 	return st->has_fifo_index;
 }
@@ -89,13 +83,10 @@ open_for_fifo_index(PgmqQueue *q, bool missing_ok)
 	}
 	if (!pgmq_rel_ownercheck(relid, GetUserId()))
 	{
-		char	   *idxname = fifo_index_name(q->name);
-		Oid			idx = get_relname_relid(idxname, pgmq_namespace_oid(false));
-
 		if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT | ACL_INSERT |
 							  ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE) != ACLCHECK_OK)
 			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
-		if (OidIsValid(idx) && IndexGetRelation(idx, true) == relid)
+		if (OidIsValid(pgmq_queue_index_oid(q->name, "fifo_idx", relid)))
 			return false;
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
 	}

@@ -153,6 +153,7 @@ extern void pgmq_open_queue_checked(FunctionCallInfo fcinfo, int argno, LOCKMODE
 extern char *pgmq_table_name(const char *prefix, const char *name);
 extern char *pgmq_qualified_table(const char *prefix, const char *name);
 extern Oid	pgmq_namespace_oid(bool missing_ok);
+extern Oid	pgmq_queue_index_oid(const char *name, const char *suffix, Oid relid);
 extern Oid	pgmq_table_oid(const char *prefix, const char *name);
 
 /* queue_iter.c: names read back from tables, and the one loop over queues */

@@ -46,7 +46,6 @@
 #include "access/genam.h"
 #include "access/stratnum.h"
 #include "access/table.h"
-#include "catalog/index.h"
 #include "catalog/pg_type_d.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -148,13 +147,9 @@ pgmq_priority_applies(PgmqQueue *q)
 
 	if (!st->prio_known)
 	{
-		char	   *idxname = prio_index_name(q->name);
-		Oid			idx = get_relname_relid(idxname, pgmq_namespace_oid(false));
-
-		st->has_prio_index = OidIsValid(idx) && IndexGetRelation(idx, true) == q->qrelid;
-		st->prio_index = st->has_prio_index ? idx : InvalidOid;
+		st->prio_index = pgmq_queue_index_oid(q->name, "prio_idx", q->qrelid);
+		st->has_prio_index = OidIsValid(st->prio_index);
 		st->prio_known = true;
-		pfree(idxname);
 	}
 	return st->has_prio_index;
 }

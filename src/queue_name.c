@@ -19,6 +19,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
@@ -143,6 +144,20 @@ Oid
 pgmq_namespace_oid(bool missing_ok)
 {
 	return get_namespace_oid("pgmq", missing_ok);
+}
+
+/*
+ * OID of pgmq.q_<name>_<suffix> when it is an index of table relid (the
+ * opt-in indexes: fifo_idx, prio_idx), else InvalidOid.
+ */
+Oid
+pgmq_queue_index_oid(const char *name, const char *suffix, Oid relid)
+{
+	char	   *idxname = psprintf("q_%s_%s", name, suffix);
+	Oid			idx = get_relname_relid(idxname, pgmq_namespace_oid(false));
+
+	pfree(idxname);
+	return OidIsValid(idx) && IndexGetRelation(idx, true) == relid ? idx : InvalidOid;
 }
 
 /* OID of pgmq.<prefix>_<name>, or InvalidOid when there is no such table. */
