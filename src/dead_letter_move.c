@@ -203,19 +203,6 @@ move_rows(PgmqQueue *q, PgmqDeadLetter *dl, int flagcol, int mcol, int hcol,
 	return n;
 }
 
-/* Message ids as a bigint[] Datum. */
-static Datum
-id_array(const int64 *ids, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Int64GetDatum(ids[i]);
-	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL,
-										   TYPALIGN_DOUBLE));
-}
-
 /*
  * read / read_with_poll on queue q with policy dl (connected to SPI): read up
  * to qty messages as read does, moving poison ones instead of delivering them
@@ -249,7 +236,7 @@ pgmq_dead_letter_read(FunctionCallInfo fcinfo, PgmqQueue *q, PgmqDeadLetter *dl,
 		values[2] = TimestampTzGetDatum(now);
 		values[3] = Int32GetDatum(dl->max_read_ct);
 		values[4] = CStringGetTextDatum(q->name);
-		values[5] = id_array(delivered, ndelivered);
+		values[5] = pgmq_int8_array(delivered, ndelivered);
 		(void) pgmq_retention_cutoff(q, now, &oldest);
 		values[6] = TimestampTzGetDatum(oldest);
 		if (priority < 0)
@@ -304,7 +291,7 @@ pgmq_dead_letter_ids(PgmqQueue *q, PgmqDeadLetter *dl, const int64 *ids, int n,
 
 	if (n == 0)
 		return 0;
-	values[0] = id_array(ids, n);
+	values[0] = pgmq_int8_array(ids, n);
 	values[1] = Int32GetDatum(dl->max_read_ct);
 	values[2] = TimestampTzGetDatum(now);
 	values[3] = CStringGetTextDatum(q->name);

@@ -317,19 +317,6 @@ typedef struct FifoArgs
 	int32		poll_interval_ms;
 } FifoArgs;
 
-/* A bigint[] Datum of n values. */
-static Datum
-int8_array(const int64 *v, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Int64GetDatum(v[i]);
-	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL,
-										   TYPALIGN_DOUBLE));
-}
-
 /* A candidate group of a prioritised queue, while find_heads orders them. */
 typedef struct FifoCand
 {
@@ -442,7 +429,7 @@ lock_heads(FifoRead *fr, int limit, int from)
 	int			c = 0;
 	int			n;
 
-	values[0] = int8_array(fr->cand_head, fr->ncand);
+	values[0] = pgmq_int8_array(fr->cand_head, fr->ncand);
 	values[1] = TimestampTzGetDatum(fr->now);
 	values[2] = Int32GetDatum(limit);
 	if (fr->feat)
@@ -520,7 +507,7 @@ walk_groups(FifoRead *fr, FifoGroup **gs, int n, int window)
 		return;
 	values[0] = PointerGetDatum(construct_array(grps, ntodo, TEXTOID, -1, false,
 												TYPALIGN_INT));
-	values[1] = int8_array(after, ntodo);
+	values[1] = pgmq_int8_array(after, ntodo);
 	values[2] = Int32GetDatum(window);
 	values[3] = TimestampTzGetDatum(fr->oldest);
 	pgmq_run(fr->q, fr->retention ? &walk_ret_spec : &walk_spec, values, NULL);
@@ -701,7 +688,7 @@ take_picked(FifoRead *fr, FunctionCallInfo fcinfo)
 
 	if (fr->npicked == 0)
 		return 0;
-	values[0] = int8_array(fr->picked, fr->npicked);
+	values[0] = pgmq_int8_array(fr->picked, fr->npicked);
 	values[1] = TimestampTzGetDatum(fr->now + (TimestampTz) fr->vt * USECS_PER_SEC);
 	values[2] = TimestampTzGetDatum(fr->now);
 	values[3] = Int32GetDatum(fr->max_read_ct);

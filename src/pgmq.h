@@ -180,6 +180,7 @@ extern Datum pgmq_id_array_arg(FunctionCallInfo fcinfo, int argno, const char *w
 extern Datum pgmq_seconds_from_now(int32 seconds);
 
 /* spi_util.c */
+extern Datum pgmq_int8_array(const int64 *v, int n);
 extern void pgmq_connect(void);
 extern void pgmq_finish(void);
 extern uint64 pgmq_run(PgmqQueue *q, const PgmqPlanSpec *spec,

@@ -289,22 +289,6 @@ peek_all(MultiRead *mr, MemoryContext cxt, TimestampTz now, int32 want, int *nca
 	return c;
 }
 
-/* A bigint[] Datum of n values, allocated in cxt. */
-static Datum
-int8_array(MemoryContext cxt, const int64 *v, int n)
-{
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	Datum	   *d = palloc(sizeof(Datum) * n);
-	ArrayType  *a;
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Int64GetDatum(v[i]);
-	a = construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	MemoryContextSwitchTo(old);
-	return PointerGetDatum(a);
-}
-
 /*
  * The name to return for queue qi: stored, its name as pgmq.meta spells it
  * (from the take statement), when it passes the name rule and is that
@@ -381,6 +365,7 @@ multi_round(FunctionCallInfo fcinfo, MultiRead *mr, MemoryContext cxt,
 	{
 		int			nk = 0;
 		Datum		values[7];
+		MemoryContext old;
 		uint64		r;
 		uint64		j;
 
@@ -394,11 +379,13 @@ multi_round(FunctionCallInfo fcinfo, MultiRead *mr, MemoryContext cxt,
 		}
 		if (nk == 0)
 			continue;
-		values[0] = int8_array(cxt, ids, nk);
+		old = MemoryContextSwitchTo(cxt);
+		values[0] = pgmq_int8_array(ids, nk);
+		values[4] = pgmq_int8_array(pos, nk);
+		MemoryContextSwitchTo(old);
 		values[1] = TimestampTzGetDatum(now + (TimestampTz) mr->vt * USECS_PER_SEC);
 		values[2] = TimestampTzGetDatum(now);
 		values[3] = Int32GetDatum(mr->mq[k].max_read_ct);
-		values[4] = int8_array(cxt, pos, nk);
 		values[5] = PointerGetDatum(cstring_to_text(mr->qs[k].name));
 		values[6] = TimestampTzGetDatum(mr->mq[k].oldest);
 		r = pgmq_run(&mr->qs[k], mr->mq[k].has_retention ? &take_ret_spec : &take_spec,

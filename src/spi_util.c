@@ -16,12 +16,26 @@
 #include "executor/tstoreReceiver.h"
 #include "funcapi.h"
 #include "nodes/params.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include "pgmq.h"
+
+/* A bigint[] Datum of the n values v (a statement parameter of message ids). */
+Datum
+pgmq_int8_array(const int64 *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Int64GetDatum(v[i]);
+	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL,
+										   TYPALIGN_DOUBLE));
+}
 
 /* SPI_connect, with an error if it fails. */
 void
